@@ -1,0 +1,104 @@
+"""Load and validate an experiment config: JSON Schema first, then the registries.
+
+The schema (``workflow/schemas/config.schema.yaml``) fixes types, ranges and defaults and
+refuses unknown keys; :func:`check_names` then checks every name against the registry that
+owns it. Both raise :class:`~leakbench.errors.ConfigError` naming the key, the value and
+what is allowed, before any job runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from leakbench.errors import ConfigError, UnknownNameError
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file with the safe loader."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _fill_defaults(instance: Any, schema: Mapping[str, Any]) -> None:
+    """Insert every missing key that has a ``default`` in ``schema``, recursively."""
+    if isinstance(instance, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key not in instance and "default" in sub:
+                instance[key] = copy.deepcopy(sub["default"])
+            if key in instance:
+                _fill_defaults(instance[key], sub)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
+        for item in instance:
+            _fill_defaults(item, schema["items"])
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path) or "<config>"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{path}: {error.message}; allowed keys: {', '.join(allowed)}"
+    what = error.schema.get("description", "")
+    return f"{path}: {error.message}" + (f" ({what})" if what else "")
+
+
+def validate_schema(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``config`` with defaults filled in, after validating it.
+
+    Raises:
+        ConfigError: naming the first offending key (by path), its value and the rule.
+    """
+    filled = copy.deepcopy(dict(config))
+    _fill_defaults(filled, schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(filled), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError("; ".join(_describe(e) for e in errors))
+    return filled
+
+
+def check_names(config: Mapping[str, Any]) -> None:
+    """Check every registry name and cross-field rule the schema cannot express."""
+    from leakbench.attacks import ATTACKS
+    from leakbench.data.registry import DATASETS
+    from leakbench.models import ARCHITECTURES
+
+    study = config.get("membership")
+    if study is None:
+        return
+    for name in study["attacks"]:
+        if name not in ATTACKS:
+            raise UnknownNameError("membership.attacks", name, ATTACKS)
+    for name in study["attack_params"]:
+        if name not in study["attacks"]:
+            raise UnknownNameError("membership.attack_params", name, study["attacks"])
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(study["grid"]):
+        if row["dataset"] not in DATASETS:
+            raise UnknownNameError(f"membership.grid.{i}.dataset", row["dataset"], DATASETS)
+        if row["arch"] not in ARCHITECTURES:
+            raise UnknownNameError(f"membership.grid.{i}.arch", row["arch"], ARCHITECTURES)
+        cell = (row["dataset"], row["variant"])
+        if cell in seen:
+            raise ConfigError(
+                f"membership.grid.{i}: dataset {cell[0]!r} with variant {cell[1]!r} appears "
+                "twice; each (dataset, variant) pair must be unique"
+            )
+        seen.add(cell)
+
+
+def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:
+    """Read, default-fill and fully validate the config at ``path``."""
+    if not Path(path).is_file():
+        raise ConfigError(f"config: file {str(path)!r} does not exist")
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config: {str(path)!r} must hold a mapping, got {type(raw).__name__}")
+    config = validate_schema(raw, read_yaml(schema_path))
+    check_names(config)
+    return config

@@ -1,0 +1,31 @@
+"""Studies: each regenerates one family of a paper's figures and tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A study known to the workflow: its config key, what it reproduces and its outputs."""
+
+    name: str
+    description: str
+    reference: str
+    outputs: tuple[str, ...]
+
+
+STUDIES: dict[str, StudySpec] = {
+    "membership": StudySpec(
+        name="membership",
+        description="Membership inference with shadow models, and threshold baselines",
+        reference="Shokri et al. 2017 (S&P), sections V-VI; Salem et al. 2019; Yeom et al. 2018",
+        outputs=(
+            "results/tables/membership.csv",
+            "results/tables/membership.md",
+            "results/metrics/membership.json",
+            "results/figures/membership_roc.png",
+            "results/figures/membership_roc.pdf",
+        ),
+    ),
+}

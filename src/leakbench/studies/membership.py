@@ -1,0 +1,115 @@
+"""Membership study (Shokri et al. 2017): query the trained models, run one attack, record.
+
+The steps between training and the table: :func:`query_models` collects every output an
+attacker of the study may see (target outputs on the evaluated records, shadow outputs on
+their own in/out records, target outputs on random noise, the target's mean training loss)
+plus the target's accuracies; :func:`evaluate_attack` turns those outputs into an
+:class:`~leakbench.attacks.base.AttackInput`, runs one attack, and scores it against the
+ground truth that only the evaluator holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from leakbench import metrics
+from leakbench.attacks import get_attack
+from leakbench.attacks.base import AttackInput, AttackResult
+from leakbench.data.pool import Pool
+from leakbench.studies.splits import MembershipSplits
+from leakbench.training import StackedModels, predict_logits
+
+
+def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-record cross-entropy -log softmax(logits)[label], computed in float64."""
+    z = logits.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(z).sum(axis=1))
+    return log_norm - z[np.arange(len(labels)), labels]
+
+
+def noise_inputs(pool: Pool, *, count: int, seed: int) -> np.ndarray:
+    """``count`` inputs drawn uniformly, per feature, between the pool's min and max."""
+    lo, hi = pool.x.min(axis=0), pool.x.max(axis=0)
+    rng = np.random.default_rng(seed)
+    return (lo + (hi - lo) * rng.random((count, *pool.x.shape[1:]))).astype(np.float32)
+
+
+def query_models(
+    *,
+    pool: Pool,
+    splits: MembershipSplits,
+    target: StackedModels,
+    shadows: StackedModels,
+    noise_queries: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Every model output the study's attacks and metrics need, as named arrays."""
+    eval_index = np.flatnonzero(splits.target_in | splits.target_out)
+    eval_logits = predict_logits(target, pool.x[eval_index])[0]
+    eval_labels = pool.y[eval_index]
+    eval_member = splits.target_in[eval_index]
+
+    shadow_rows = np.flatnonzero((splits.shadow_in | splits.shadow_out).any(axis=0))
+    all_shadow_logits = predict_logits(shadows, pool.x[shadow_rows])
+    logits, labels, member = [], [], []
+    for k in range(splits.shadow_in.shape[0]):
+        mine = (splits.shadow_in[k] | splits.shadow_out[k])[shadow_rows]
+        logits.append(all_shadow_logits[k, mine])
+        labels.append(pool.y[shadow_rows[mine]])
+        member.append(splits.shadow_in[k, shadow_rows[mine]])
+
+    noise_logits = predict_logits(target, noise_inputs(pool, count=noise_queries, seed=seed))[0]
+    losses = _cross_entropy(eval_logits, eval_labels)
+    return {
+        "eval_index": eval_index,
+        "eval_logits": eval_logits,
+        "eval_labels": eval_labels,
+        "eval_member": eval_member,
+        "shadow_logits": np.concatenate(logits),
+        "shadow_labels": np.concatenate(labels),
+        "shadow_member": np.concatenate(member),
+        "noise_logits": noise_logits,
+        "train_loss": np.float64(losses[eval_member].mean()),
+        "target_train_accuracy": np.float64(
+            metrics.accuracy(logits=eval_logits[eval_member], labels=eval_labels[eval_member])
+        ),
+        "target_test_accuracy": np.float64(
+            metrics.accuracy(logits=eval_logits[~eval_member], labels=eval_labels[~eval_member])
+        ),
+    }
+
+
+def attack_input(outputs: Mapping[str, np.ndarray], *, needs_shadows: bool) -> AttackInput:
+    """What the attacker sees: never the evaluated records' membership."""
+    return AttackInput(
+        logits=outputs["eval_logits"],
+        labels=outputs["eval_labels"],
+        shadow_logits=outputs["shadow_logits"] if needs_shadows else None,
+        shadow_labels=outputs["shadow_labels"] if needs_shadows else None,
+        shadow_member=outputs["shadow_member"] if needs_shadows else None,
+        train_loss=float(outputs["train_loss"]),
+        noise_logits=outputs["noise_logits"],
+    )
+
+
+def evaluate_attack(
+    *, outputs: Mapping[str, np.ndarray], attack: str, params: Mapping[str, Any], seed: int
+) -> tuple[AttackResult, dict[str, float]]:
+    """Run ``attack`` on the study outputs; return its result and its metrics.
+
+    The metrics are :func:`leakbench.metrics.membership_metrics` plus the target's train and
+    test accuracy (their difference is the generalisation gap of Shokri et al. Fig. 11).
+    """
+    spec = get_attack(attack)
+    result = spec.run(attack_input(outputs, needs_shadows=spec.needs_shadows), seed=seed, **params)
+    scores = metrics.membership_metrics(
+        scores=result.scores, predictions=result.predictions, member=outputs["eval_member"]
+    )
+    scores["threshold"] = float(result.threshold)
+    scores["target_train_accuracy"] = float(outputs["target_train_accuracy"])
+    scores["target_test_accuracy"] = float(outputs["target_test_accuracy"])
+    return result, scores

@@ -1,0 +1,94 @@
+# Small helpers only: config validation, the grid, library inputs, wildcard constraints.
+import os
+from pathlib import Path
+
+from leakbench.config import check_names, read_yaml, validate_schema
+
+ROOT = Path(workflow.basedir)
+# Jobs (local, conda or cluster) import the library from this checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p
+)
+
+config.update(validate_schema(config, read_yaml(ROOT / "workflow/schemas/config.schema.yaml")))
+check_names(config)
+
+ENV = "../../envs/leakbench.yaml"
+
+
+wildcard_constraints:
+    dataset="[a-z0-9_]+",
+    variant="[a-z0-9][a-z0-9_.-]*",
+    role="target|shadow",
+    attack="[a-z0-9_]+",
+    study="[a-z0-9_]+",
+
+
+def lib(*parts):
+    """The library files (modules or whole packages) a rule's code depends on.
+
+    Snakemake re-runs a job when its script changes, not when an imported module does;
+    listing the modules as inputs makes a code change re-run the jobs it affects.
+    """
+    base = ROOT / "src/leakbench"
+    files = {base / "__init__.py", base / "io.py", base / "errors.py"}
+    for part in parts:
+        path = base / part
+        files.update(path.rglob("*.py") if path.is_dir() else [path])
+    return sorted(str(f) for f in files)
+
+
+def grid(study):
+    """The study's grid rows as a list of dicts (the one place a grid is expanded)."""
+    return config[study]["grid"] if study in config else []
+
+
+def grid_row(study, wildcards):
+    """The grid row a job's (dataset, variant) wildcards name."""
+    for row in grid(study):
+        if row["dataset"] == wildcards.dataset and row["variant"] == wildcards.variant:
+            return row
+    raise ValueError(f"{study}: no grid row for {wildcards.dataset}/{wildcards.variant}")
+
+
+def row_of(study, key=None):
+    """A params function: the job's grid row, or one ``key`` of it."""
+
+    def params(wildcards):
+        row = grid_row(study, wildcards)
+        return row if key is None else row[key]
+
+    return params
+
+
+def attack_params(wildcards):
+    """The configured keyword parameters of the job's attack."""
+    return config["membership"]["attack_params"].get(wildcards.attack, {})
+
+
+def expand_grid(pattern, study, **more):
+    """Format ``pattern`` for every grid row, crossed with every combination of ``more``."""
+    rows = grid(study)
+    patterns = expand(pattern, **more, allow_missing=True) if more else [pattern]
+    return [
+        path
+        for p in patterns
+        for path in expand(
+            p,
+            zip,
+            dataset=[r["dataset"] for r in rows],
+            variant=[r["variant"] for r in rows],
+            allow_missing=True,
+        )
+    ]
+
+
+def final_outputs():
+    """Every table, figure and tracking receipt of the configured studies."""
+    from leakbench.studies import STUDIES
+
+    out = []
+    for name, spec in STUDIES.items():
+        if name in config:
+            out += list(spec.outputs) + [f"results/tracking/{name}.json"]
+    return out

@@ -1,0 +1,41 @@
+# fetch_data -> prepare_data: raw files (sha256-verified) to one prepared pool per dataset.
+
+
+def raw_manifest(wildcards):
+    """Synthetic datasets have no raw files, so nothing to fetch."""
+    from leakbench.data.registry import get_dataset
+
+    if get_dataset(wildcards.dataset).synthetic:
+        return []
+    return f"results/data/{wildcards.dataset}/raw/manifest.json"
+
+
+rule fetch_data:
+    input:
+        lib("data/registry.py", "data/sources.py"),
+    output:
+        "results/data/{dataset}/raw/manifest.json",
+    log:
+        "results/logs/fetch_data/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/fetch_data.py"
+
+
+rule prepare_data:
+    input:
+        code=lib("data"),
+        raw=raw_manifest,
+    output:
+        pool="results/data/{dataset}/pool.npz",
+        info="results/data/{dataset}/info.json",
+    params:
+        seed=config["seed"],
+        options=config["data"],
+    log:
+        "results/logs/prepare_data/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/prepare_data.py"

@@ -1,0 +1,14 @@
+"""Adapter: log one study's finished metrics files to MLflow."""
+
+from leakbench.runlog import log_to
+from leakbench.steps import tracking
+
+log_to(snakemake.log[0])
+tracking.log(
+    study=snakemake.rule.removeprefix("log_"),
+    metrics=list(snakemake.input.metrics),
+    rocs=list(snakemake.input.rocs),
+    figure=snakemake.input.figure,
+    receipt=snakemake.output[0],
+    default_uri=snakemake.params.default_uri,
+)
