@@ -61,6 +61,11 @@ def row_of(study, key=None):
     return params
 
 
+def data_options(wildcards):
+    """The config's preparation options of the job's dataset."""
+    return config["data"].get(wildcards.dataset, {})
+
+
 def attack_params(wildcards):
     """The configured keyword parameters of the job's attack."""
     return config["membership"]["attack_params"].get(wildcards.attack, {})

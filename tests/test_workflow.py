@@ -1,0 +1,126 @@
+"""The Snakemake workflow end to end on config/test.yaml: lint, dry run, real runs.
+
+Two clean runs (``--cores 1`` and ``--cores 2``) must give byte-identical deterministic
+outputs; a rerun must do nothing; MLflow must hold one run per grid cell; DVC must run the
+DAG and show its metrics; a bad config must stop before any job runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.workflow
+
+BIN = Path(sys.executable).parent
+DETERMINISTIC = ("tables", "figures", "metrics", "attacks", "plots", "models", "data")
+
+
+def snakemake(repo_root: Path, workdir: Path, *args: str, config: Path | None = None):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}"}
+    cmd = [
+        str(BIN / "snakemake"),
+        "--snakefile", str(repo_root / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", str(config or repo_root / "config/test.yaml"),
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+
+
+def digests(workdir: Path) -> dict[str, str]:
+    out = {}
+    for top in DETERMINISTIC:
+        for path in sorted((workdir / "results" / top).rglob("*")):
+            if path.is_file():
+                out[str(path.relative_to(workdir))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(repo_root, tmp_path_factory):
+    """Two clean runs of the test config, with 1 and with 2 cores."""
+    done = {}
+    for cores in ("1", "2"):
+        workdir = tmp_path_factory.mktemp(f"cores{cores}")
+        proc = snakemake(repo_root, workdir, "--cores", cores)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+        done[cores] = workdir
+    return done
+
+
+def test_lint_is_clean(repo_root, tmp_path):
+    proc = snakemake(repo_root, tmp_path, "--lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr
+
+
+def test_dry_run_plans_every_stage(repo_root, tmp_path):
+    proc = snakemake(repo_root, tmp_path, "-n")
+    assert proc.returncode == 0, proc.stderr
+    for rule in ("prepare_data", "split_membership", "train_membership", "query_membership",
+                 "attack_membership", "aggregate_membership", "log_membership"):
+        assert rule in proc.stdout, rule
+
+
+def test_outputs_exist_and_are_byte_identical_across_runs_and_cores(runs):
+    one, two = digests(runs["1"]), digests(runs["2"])
+    for name in ("results/tables/membership.csv", "results/tables/membership.md",
+                 "results/figures/membership_roc.png", "results/figures/membership_roc.pdf",
+                 "results/metrics/membership.json"):
+        assert name in one, name
+    assert len(one) > 20
+    assert one == two
+
+
+def test_second_invocation_does_nothing(repo_root, runs):
+    proc = snakemake(repo_root, runs["1"], "--cores", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_mlflow_holds_one_run_per_cell(repo_root, runs):
+    config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
+    cells = len(config["membership"]["grid"]) * len(config["membership"]["attacks"])
+    with sqlite3.connect(runs["1"] / "mlflow.db") as db:
+        names = [r[0] for r in db.execute("SELECT name FROM runs")]
+    assert len(names) == cells == len(set(names))
+
+
+def test_bad_config_stops_before_any_job(repo_root, tmp_path):
+    config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
+    config["membership"]["grid"][0]["dataset"] = "imagenet"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    proc = snakemake(repo_root, tmp_path, "--cores", "1", config=bad)
+    assert proc.returncode != 0
+    assert "membership.grid.0.dataset: unknown value 'imagenet'; allowed:" in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo_root,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if (repo_root / name).is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo_root / name, tmp_path / name)
+    dvc_yaml = tmp_path / "dvc.yaml"
+    dvc_yaml.write_text(dvc_yaml.read_text().replace(
+        "snakemake --cores all", "snakemake --cores all --configfile config/test.yaml"))
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["dvc", "repro"]):
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, (cmd, proc.stdout[-3000:], proc.stderr[-3000:])
+    shown = subprocess.run(["dvc", "metrics", "show"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert "results/metrics/membership.json" in shown and "auc" in shown
