@@ -105,7 +105,7 @@ def _flatten(value: Any, *, prefix: str, out: dict[str, Any]) -> None:
     if isinstance(value, Mapping) and value:
         for key in sorted(value, key=str):
             _flatten(value[key], prefix=f"{prefix}.{key}" if prefix else str(key), out=out)
-    else:
+    elif prefix:
         out[prefix] = value
 
 
@@ -163,39 +163,70 @@ def _store_errors(uri: str, action: str) -> Iterator[None]:
         ) from err
 
 
-def _check_inputs(
+@dataclass(frozen=True)
+class _Cell:
+    """Everything one run will hold, computed before MLflow is contacted."""
+
+    record: Mapping[str, Any]
+    sha: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    files: list[Path]
+
+
+def _plan(
     *,
     study: str,
     records: Sequence[Mapping[str, Any]],
     artifacts: Mapping[str, Sequence[str | os.PathLike[str]]],
     shared_artifacts: Sequence[str | os.PathLike[str]],
-) -> dict[str, list[Path]]:
-    """Validate everything before MLflow is touched; return each cell's artifact files."""
-    cells: dict[str, list[Path]] = {}
+) -> dict[str, _Cell]:
+    """Validate every input and build each cell's run content, before MLflow is touched."""
+    if not records:
+        raise RecordError(f"{study}: no records; expected one per grid cell")
+    files: dict[str, list[Path]] = {}
     for record in records:
         cell = cell_id(record=record)
         if record["study"] != study:
             raise RecordError(
                 f"{cell}: study {record['study']!r} is not allowed; expected {study!r}"
             )
-        if cell in cells:
+        if cell in files:
             raise RecordError(f"{cell}: two records for one cell; expected one")
-        cells[cell] = [Path(p) for p in shared_artifacts]
-    unknown = sorted(set(artifacts) - set(cells))
+        files[cell] = [Path(p) for p in shared_artifacts]
+    unknown = sorted(set(artifacts) - set(files))
     if unknown:
         raise RecordError(
-            f"artifacts: unknown cell(s) {', '.join(unknown)}; allowed: {', '.join(sorted(cells))}"
+            f"artifacts: unknown cell(s) {', '.join(unknown)}; allowed: {', '.join(sorted(files))}"
         )
     for cell, paths in artifacts.items():
-        cells[cell] += [Path(p) for p in paths]
-    for cell, paths in cells.items():
+        files[cell] += [Path(p) for p in paths]
+    for cell, paths in files.items():
         names = [p.name for p in paths] + [RECORD_ARTIFACT]
         if len(set(names)) != len(names):
             raise RecordError(f"artifacts[{cell!r}]: file names collide: {sorted(names)}")
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
             raise RecordError(f"artifacts[{cell!r}]: no such file(s): {', '.join(missing)}")
-    return cells
+    from mlflow.utils.validation import MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH
+
+    plan: dict[str, _Cell] = {}
+    for record in records:
+        cell = cell_id(record=record)
+        params, metrics = run_params(record=record), run_metrics(record=record)
+        if len(params) > MAX_PARAMS_TAGS_PER_BATCH or len(metrics) > MAX_METRICS_PER_BATCH:
+            raise RecordError(
+                f"{cell}: {len(params)} parameters and {len(metrics)} metrics; one MLflow "
+                f"batch allows at most {MAX_PARAMS_TAGS_PER_BATCH} and {MAX_METRICS_PER_BATCH}"
+            )
+        plan[cell] = _Cell(
+            record=record,
+            sha=record_sha256(record=record),
+            params=params,
+            metrics=metrics,
+            files=files[cell],
+        )
+    return plan
 
 
 def _experiment_id(client: MlflowClient, *, name: str, study: str, uri: str) -> str:
@@ -234,24 +265,17 @@ def _finished_runs(client: MlflowClient, *, experiment_id: str) -> dict[tuple[st
             return found
 
 
-def _log_run(
-    client: MlflowClient,
-    *,
-    experiment_id: str,
-    record: Mapping[str, Any],
-    sha: str,
-    files: Sequence[Path],
-) -> str:
-    """Create one finished run holding ``record``; return its id."""
+def _log_run(client: MlflowClient, *, experiment_id: str, cell: str, content: _Cell) -> str:
+    """Create one finished run holding a cell's record; return its id."""
     from mlflow.entities import Metric, Param
 
-    cell = cell_id(record=record)
+    record = content.record
     run = client.create_run(
         experiment_id,
         run_name=cell,
         tags={
             TAG_CELL: cell,
-            TAG_RECORD: sha,
+            TAG_RECORD: content.sha,
             TAG_STUDY: record["study"],
             TAG_COMMIT: record["git_commit"],
             TAG_VERSION: record["leakbench_version"],
@@ -262,11 +286,11 @@ def _log_run(
         now = int(time.time() * 1000)
         client.log_batch(
             run_id,
-            metrics=[Metric(k, v, now, 0) for k, v in run_metrics(record=record).items()],
-            params=[Param(k, v) for k, v in run_params(record=record).items()],
+            metrics=[Metric(key, value, now, 0) for key, value in content.metrics.items()],
+            params=[Param(key, value) for key, value in content.params.items()],
         )
         client.log_text(run_id, dumps_json(record), RECORD_ARTIFACT)
-        for path in files:
+        for path in content.files:
             client.log_artifact(run_id, str(path))
     except BaseException:
         with contextlib.suppress(Exception):
@@ -321,7 +345,7 @@ def log_study(
     """
     from mlflow.tracking import MlflowClient
 
-    cells = _check_inputs(
+    plan = _plan(
         study=study, records=records, artifacts=artifacts or {}, shared_artifacts=shared_artifacts
     )
     uri = resolve_tracking_uri(tracking_uri=tracking_uri, default_uri=default_uri)
@@ -334,25 +358,24 @@ def log_study(
         if not db.exists() and not os.access(db.parent, os.W_OK):
             raise TrackingError(f"MLflow tracking store {uri}: cannot create {db}")
     name = f"{EXPERIMENT_PREFIX}{study}"
-    client = MlflowClient(tracking_uri=uri)
     with _store_errors(uri, f"opening experiment {name!r}"):
+        client = MlflowClient(tracking_uri=uri)
         experiment_id = _experiment_id(client, name=name, study=study, uri=uri)
         existing = _finished_runs(client, experiment_id=experiment_id)
 
     logged: dict[str, LoggedRun] = {}
-    for record in records:
-        cell, sha = cell_id(record=record), record_sha256(record=record)
-        run_id = existing.get((cell, sha))
+    for cell, content in plan.items():
+        run_id = existing.get((cell, content.sha))
         created = run_id is None
         if run_id is None:
             with _store_errors(uri, f"logging cell {cell}"):
-                run_id = _log_run(
-                    client, experiment_id=experiment_id, record=record, sha=sha, files=cells[cell]
-                )
+                run_id = _log_run(client, experiment_id=experiment_id, cell=cell, content=content)
             log.info("%s: logged run %s", cell, run_id)
         else:
             log.info("%s: unchanged, run %s already holds this record", cell, run_id)
-        logged[cell] = LoggedRun(cell_id=cell, run_id=run_id, record_sha256=sha, created=created)
+        logged[cell] = LoggedRun(
+            cell_id=cell, run_id=run_id, record_sha256=content.sha, created=created
+        )
     if receipt is not None:
         write_json(
             receipt,

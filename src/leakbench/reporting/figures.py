@@ -120,7 +120,9 @@ def membership_roc_figure(
         for dataset in sorted(rocs)
     }
     if min_rate is None:
-        positive = [x[x > 0].min() for c in panels.values() for x, _ in c.values() if x.max() > 0]
+        positive = [
+            float(x[x > 0].min()) for c in panels.values() for x, _ in c.values() if x.max() > 0
+        ]
         min_rate = min([DEFAULT_MIN_RATE, *positive])
     elif not 0 < min_rate < 1:
         raise ValueError(f"min_rate: {min_rate!r} is not allowed; expected 0 < min_rate < 1")

@@ -1,0 +1,46 @@
+"""File-level steps of the aggregation stage: tables, figures and the DVC metrics summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from leakbench.io import write_json
+from leakbench.reporting.figures import membership_roc_figure, read_roc_csv, save_figure
+from leakbench.reporting.records import load_records
+from leakbench.reporting.tables import membership_table, write_table_csv, write_table_md
+
+SUMMARY_KEYS = ("auc", "tpr_at_fpr_0.001", "tpr_at_fpr_0.01", "precision", "recall",
+                "balanced_accuracy", "target_train_accuracy", "target_test_accuracy")
+
+
+def _panel(record: dict[str, Any], variants_per_dataset: dict[str, set[str]]) -> tuple[str, str]:
+    """Panel = dataset; curve label = attack, or variant/attack when variants share a panel."""
+    several = len(variants_per_dataset[record["dataset"]]) > 1
+    label = f"{record['variant']}/{record['attack']}" if several else record["attack"]
+    return record["dataset"], label
+
+
+def membership(*, metrics: Sequence[str | Path], rocs: Sequence[str | Path], csv_out: str | Path,
+               md_out: str | Path, summary_out: str | Path, figure_stem: str | Path) -> None:
+    """Aggregate the membership study. ``metrics[i]`` and ``rocs[i]`` belong to one cell."""
+    records = load_records(paths=metrics)
+    table = membership_table(records=records)
+    write_table_csv(table=table, path=csv_out)
+    write_table_md(table=table, path=md_out)
+
+    summary: dict[str, Any] = {}
+    for r in records:
+        cell = summary.setdefault(r["dataset"], {}).setdefault(r["variant"], {})
+        cell[r["attack"]] = {k: round(r["metrics"][k], 4) for k in SUMMARY_KEYS}
+    write_json(summary_out, summary)
+
+    variants: dict[str, set[str]] = {}
+    for r in records:
+        variants.setdefault(r["dataset"], set()).add(r["variant"])
+    curves: dict[str, dict[str, Any]] = {}
+    for record, roc in zip(records, rocs, strict=True):
+        dataset, label = _panel(record, variants)
+        curves.setdefault(dataset, {})[label] = read_roc_csv(path=roc)
+    save_figure(figure=membership_roc_figure(rocs=curves), stem=figure_stem)
