@@ -21,6 +21,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check src tests workflow benchmarks
+	$(BIN)/ruff format --check src tests workflow benchmarks
 	$(BIN)/pytest
 
 benchmark: setup

@@ -53,32 +53,44 @@ def test_every_schema_key_has_type_description_default(schema):
 def test_unknown_dataset_names_key_and_allowed(tmp_path, schema, base):
     bad = copy.deepcopy(base)
     bad["membership"]["grid"][0]["dataset"] = "cifar1000"
-    with pytest.raises(ConfigError, match=r"membership\.grid\.0\.dataset: unknown value "
-                       r"'cifar1000'; allowed: .*adult.*purchase_synth"):
+    with pytest.raises(
+        ConfigError,
+        match=r"membership\.grid\.0\.dataset: unknown value "
+        r"'cifar1000'; allowed: .*adult.*purchase_synth",
+    ):
         _load(tmp_path, schema, bad)
 
 
 def test_unknown_attack_names_key_and_allowed(tmp_path, schema, base):
     bad = copy.deepcopy(base)
     bad["membership"]["attacks"] = ["shokri", "telepathy"]
-    with pytest.raises(ConfigError, match=r"membership\.attacks: unknown value 'telepathy'; "
-                       r"allowed: .*confidence.*loss.*shokri"):
+    with pytest.raises(
+        ConfigError,
+        match=r"membership\.attacks: unknown value 'telepathy'; "
+        r"allowed: .*confidence.*loss.*shokri",
+    ):
         _load(tmp_path, schema, bad)
 
 
 def test_unknown_key_names_key_and_allowed_keys(tmp_path, schema, base):
     bad = copy.deepcopy(base)
     bad["membership"]["shadow_count"] = 3
-    with pytest.raises(ConfigError, match=r"membership: .*'shadow_count' was unexpected.*"
-                       r"allowed keys: attack_params, attacks, grid, noise_queries, shadows"):
+    with pytest.raises(
+        ConfigError,
+        match=r"membership: .*'shadow_count' was unexpected.*"
+        r"allowed keys: attack_params, attacks, grid, noise_queries, shadows",
+    ):
         _load(tmp_path, schema, bad)
 
 
 def test_negative_model_count_names_key_and_minimum(tmp_path, schema, base):
     bad = copy.deepcopy(base)
     bad["membership"]["shadows"] = -2
-    with pytest.raises(ConfigError, match=r"membership\.shadows: -2 is less than the minimum "
-                       r"of 1"):
+    with pytest.raises(
+        ConfigError,
+        match=r"membership\.shadows: -2 is less than the minimum "
+        r"of 1",
+    ):
         _load(tmp_path, schema, bad)
 
 

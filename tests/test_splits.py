@@ -33,5 +33,5 @@ def test_too_many_members_names_the_limit():
     assert max_members(1001) == 250
     with pytest.raises(ConfigError, match=r"members: 251 .* allowed: 1 to 250"):
         make_splits(n_pool=1001, members=251, shadows=1, seed=0)
-    with pytest.raises(ConfigError, match="membership.shadows"):
+    with pytest.raises(ConfigError, match=r"membership\.shadows"):
         make_splits(n_pool=1000, members=10, shadows=0, seed=0)

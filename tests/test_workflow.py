@@ -28,9 +28,12 @@ def snakemake(repo_root: Path, workdir: Path, *args: str, config: Path | None = 
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}"}
     cmd = [
         str(BIN / "snakemake"),
-        "--snakefile", str(repo_root / "Snakefile"),
-        "--directory", str(workdir),
-        "--configfile", str(config or repo_root / "config/test.yaml"),
+        "--snakefile",
+        str(repo_root / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config or repo_root / "config/test.yaml"),
         *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -66,16 +69,27 @@ def test_lint_is_clean(repo_root, tmp_path):
 def test_dry_run_plans_every_stage(repo_root, tmp_path):
     proc = snakemake(repo_root, tmp_path, "-n")
     assert proc.returncode == 0, proc.stderr
-    for rule in ("prepare_data", "split_membership", "train_membership", "query_membership",
-                 "attack_membership", "aggregate_membership", "log_membership"):
+    for rule in (
+        "prepare_data",
+        "split_membership",
+        "train_membership",
+        "query_membership",
+        "attack_membership",
+        "aggregate_membership",
+        "log_membership",
+    ):
         assert rule in proc.stdout, rule
 
 
 def test_outputs_exist_and_are_byte_identical_across_runs_and_cores(runs):
     one, two = digests(runs["1"]), digests(runs["2"])
-    for name in ("results/tables/membership.csv", "results/tables/membership.md",
-                 "results/figures/membership_roc.png", "results/figures/membership_roc.pdf",
-                 "results/metrics/membership.json"):
+    for name in (
+        "results/tables/membership.csv",
+        "results/tables/membership.md",
+        "results/figures/membership_roc.png",
+        "results/figures/membership_roc.pdf",
+        "results/metrics/membership.json",
+    ):
         assert name in one, name
     assert len(one) > 20
     assert one == two
@@ -107,20 +121,37 @@ def test_bad_config_stops_before_any_job(repo_root, tmp_path):
 
 
 def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo_root,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in files:
         if (repo_root / name).is_file():
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(repo_root / name, tmp_path / name)
     dvc_yaml = tmp_path / "dvc.yaml"
-    dvc_yaml.write_text(dvc_yaml.read_text().replace(
-        "snakemake --cores all", "snakemake --cores all --configfile config/test.yaml"))
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    dvc_yaml.write_text(
+        dvc_yaml.read_text().replace(
+            "snakemake --cores all", "snakemake --cores all --configfile config/test.yaml"
+        )
+    )
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
     for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["dvc", "repro"]):
         proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, (cmd, proc.stdout[-3000:], proc.stderr[-3000:])
-    shown = subprocess.run(["dvc", "metrics", "show"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        ["dvc", "metrics", "show"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "results/metrics/membership.json" in shown and "auc" in shown

@@ -18,8 +18,15 @@ def fetch(*, dataset: str, manifest: str | Path) -> None:
     write_json(manifest, {path.name: sha256_file(path) for path in files})
 
 
-def prepare(*, dataset: str, raw_manifest: str | Path | None, pool_out: str | Path,
-            info_out: str | Path, seed: int, options: Mapping[str, Any]) -> None:
+def prepare(
+    *,
+    dataset: str,
+    raw_manifest: str | Path | None,
+    pool_out: str | Path,
+    info_out: str | Path,
+    seed: int,
+    options: Mapping[str, Any],
+) -> None:
     """Parse (or, for a synthetic dataset, generate) the pool and describe it."""
     spec = get_dataset(dataset)
     raw_dir = Path(raw_manifest).parent if raw_manifest else Path(pool_out).parent / "raw"

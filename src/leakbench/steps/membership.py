@@ -23,8 +23,9 @@ from leakbench.training import TrainConfig, load_models, save_models, train_stac
 STUDY = "membership"
 
 
-def split(*, pool: Path, out: Path, dataset: str, variant: str, members: int, shadows: int,
-          seed: int) -> None:
+def split(
+    *, pool: Path, out: Path, dataset: str, variant: str, members: int, shadows: int, seed: int
+) -> None:
     """Draw the target/shadow masks for one grid row and save them."""
     n_pool = len(Pool.load(pool).y)
     splits = make_splits(
@@ -41,8 +42,17 @@ def role_seeds(*, seed: int, dataset: str, variant: str, role: str, count: int) 
     return [derive_seed(seed, STUDY, dataset, variant, role, k) for k in range(count)]
 
 
-def train(*, pool: Path, splits: Path, out: Path, dataset: str, variant: str, role: str,
-          row: Mapping[str, Any], seed: int) -> None:
+def train(
+    *,
+    pool: Path,
+    splits: Path,
+    out: Path,
+    dataset: str,
+    variant: str,
+    role: str,
+    row: Mapping[str, Any],
+    seed: int,
+) -> None:
     """Train the target (one model) or every shadow (one stacked job) of a grid row."""
     configure_torch()
     data = Pool.load(pool)
@@ -55,8 +65,9 @@ def train(*, pool: Path, splits: Path, out: Path, dataset: str, variant: str, ro
         y=data.y,
         num_classes=data.num_classes,
         keep=keep,
-        seeds=role_seeds(seed=seed, dataset=dataset, variant=variant, role=role,
-                         count=keep.shape[0]),
+        seeds=role_seeds(
+            seed=seed, dataset=dataset, variant=variant, role=role, count=keep.shape[0]
+        ),
         config=TrainConfig(
             epochs=row["epochs"],
             batch_size=row["batch_size"],
@@ -68,8 +79,18 @@ def train(*, pool: Path, splits: Path, out: Path, dataset: str, variant: str, ro
     save_models(out, models)
 
 
-def query(*, pool: Path, splits: Path, target: Path, shadows: Path, out: Path, dataset: str,
-          variant: str, noise_queries: int, seed: int) -> None:
+def query(
+    *,
+    pool: Path,
+    splits: Path,
+    target: Path,
+    shadows: Path,
+    out: Path,
+    dataset: str,
+    variant: str,
+    noise_queries: int,
+    seed: int,
+) -> None:
     """Save every model output the study's attacks need."""
     configure_torch()
     outputs = membership.query_models(
@@ -91,9 +112,20 @@ def _roc_csv(fpr: np.ndarray, tpr: np.ndarray) -> str:
     return buf.getvalue()
 
 
-def attack(*, outputs: Path, metrics_out: Path, scores_out: Path, roc_out: Path,
-           dataset: str, variant: str, attack: str, row: Mapping[str, Any],
-           attack_params: Mapping[str, Any], shadows: int, seed: int) -> None:
+def attack(
+    *,
+    outputs: Path,
+    metrics_out: Path,
+    scores_out: Path,
+    roc_out: Path,
+    dataset: str,
+    variant: str,
+    attack: str,
+    row: Mapping[str, Any],
+    attack_params: Mapping[str, Any],
+    shadows: int,
+    seed: int,
+) -> None:
     """Run one attack on a grid row; write its metrics record, scores and ROC curve."""
     data = read_npz(outputs)
     attack_seed = derive_seed(seed, STUDY, dataset, variant, attack)

@@ -11,8 +11,16 @@ from leakbench.reporting.figures import membership_roc_figure, read_roc_csv, sav
 from leakbench.reporting.records import load_records
 from leakbench.reporting.tables import membership_table, write_table_csv, write_table_md
 
-SUMMARY_KEYS = ("auc", "tpr_at_fpr_0.001", "tpr_at_fpr_0.01", "precision", "recall",
-                "balanced_accuracy", "target_train_accuracy", "target_test_accuracy")
+SUMMARY_KEYS = (
+    "auc",
+    "tpr_at_fpr_0.001",
+    "tpr_at_fpr_0.01",
+    "precision",
+    "recall",
+    "balanced_accuracy",
+    "target_train_accuracy",
+    "target_test_accuracy",
+)
 
 
 def _panel(record: dict[str, Any], variants_per_dataset: dict[str, set[str]]) -> tuple[str, str]:
@@ -22,8 +30,15 @@ def _panel(record: dict[str, Any], variants_per_dataset: dict[str, set[str]]) ->
     return record["dataset"], label
 
 
-def membership(*, metrics: Sequence[str | Path], rocs: Sequence[str | Path], csv_out: str | Path,
-               md_out: str | Path, summary_out: str | Path, figure_stem: str | Path) -> None:
+def membership(
+    *,
+    metrics: Sequence[str | Path],
+    rocs: Sequence[str | Path],
+    csv_out: str | Path,
+    md_out: str | Path,
+    summary_out: str | Path,
+    figure_stem: str | Path,
+) -> None:
     """Aggregate the membership study. ``metrics[i]`` and ``rocs[i]`` belong to one cell."""
     records = load_records(paths=metrics)
     table = membership_table(records=records)

@@ -9,8 +9,15 @@ from leakbench.reporting.records import cell_id, load_records
 from leakbench.tracking import log_study
 
 
-def log(*, study: str, metrics: Sequence[str | Path], rocs: Sequence[str | Path],
-        figure: str | Path, receipt: str | Path, default_uri: str) -> None:
+def log(
+    *,
+    study: str,
+    metrics: Sequence[str | Path],
+    rocs: Sequence[str | Path],
+    figure: str | Path,
+    receipt: str | Path,
+    default_uri: str,
+) -> None:
     """One MLflow run per metrics file, with its ROC CSV and the study figure as artifacts.
 
     ``metrics[i]`` and ``rocs[i]`` belong to the same grid cell. The store is
