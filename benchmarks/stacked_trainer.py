@@ -1,16 +1,24 @@
-"""Benchmark: the stacked trainer against a plain one-model-at-a-time loop.
+"""Benchmark: the stacked trainer against the plain one-model-at-a-time loop.
 
-Prints, for K = 1, 4, 16, 64 models and three shapes (logistic regression and a 64-64 MLP
-on Adult's 109 features, and the Purchase-shaped MLP 600-1024-512-256-128-100), the
-throughput in model-samples/s (one sample seen by one model = 1), the achieved GFLOP/s and
-the stacked/plain ratio.
+For K = 1, 4, 16, 64 models (and 256 on a GPU) and three shapes on random data
+(logistic regression and a 64-64 MLP on Adult's shape, 108 features and 2 classes, and
+the Purchase-shaped MLP 600-1024-512-256-128-100) it prints the throughput of
+``train_stacked`` and of ``train_sequential`` and their ratio.
 
-FLOPs are counted as 3 x forward matmul FLOPs, forward = 2 * sum(fan_in * fan_out) per
-sample and model (backward costs two forward-sized matmuls); biases and activations are
-ignored. The plain loop's throughput does not depend on K (models run one after another),
-so for K > 4 it is timed on 4 models and reported per model-sample.
+Throughput is in model-samples per second: one record seen by one model in training
+counts 1, so a run of K models over n records for E epochs is K * n * E model-samples.
+Both trainers are timed end to end (initialisation, every step, copying the result back),
+best of ``--repeats`` runs. The plain loop's cost per model does not depend on K, so it is
+timed on min(K, 4) models.
 
-Run: python benchmarks/stacked_trainer.py [--threads 1] [--device cpu]
+FLOP/s counts training as 3 x the forward matmul FLOPs:
+    FLOPs per model-sample = 3 * 2 * sum over linear layers of fan_in * fan_out
+(the forward pass is one multiply-add per weight; the backward pass computes the gradient
+of the weights and of the layer input, each a matmul of the forward's size). Biases,
+activations, the loss and the optimiser are not counted. The reference line is the rate of
+one large square matmul with the same thread count, the machine's practical peak.
+
+Run: python benchmarks/stacked_trainer.py [--threads N] [--device cpu|cuda] [--ks 1,4,16]
 """
 
 from __future__ import annotations
@@ -18,76 +26,124 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from leakbench.seeding import configure_torch
 from leakbench.training import TrainConfig, train_sequential, train_stacked
-
-SHAPES = {
-    "logreg (adult)": ("logreg", {}, 109, 2),
-    "mlp 64-64 (adult)": ("mlp", {"hidden": [64, 64]}, 109, 2),
-    "mlp purchase": ("mlp", {"hidden": [1024, 512, 256, 128]}, 600, 100),
-}
+from leakbench.training.device import DEVICE_ENV
 
 
-def forward_flops(features: int, hidden: list[int], classes: int) -> int:
-    """2 * sum(fan_in * fan_out) over the dense layers: FLOPs of one forward pass."""
-    widths = [features, *hidden, classes]
-    return 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+@dataclass(frozen=True)
+class Shape:
+    """One benchmarked model: architecture, input width, classes and run length."""
+
+    label: str
+    arch: str
+    hidden: tuple[int, ...]
+    features: int
+    classes: int
+    records: int  # training records per model
+    repeats: int
+
+    def forward_flops(self) -> int:
+        """2 * sum(fan_in * fan_out) over the linear layers: one forward pass, one sample."""
+        widths = [self.features, *self.hidden, self.classes]
+        return 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
 
 
-def timed(trainer, *, arch, params, x, y, classes, keep, config) -> float:
-    start = time.perf_counter()
-    trainer(
-        arch=arch,
-        arch_params=params,
-        x=x,
-        y=y,
-        num_classes=classes,
-        keep=keep,
-        seeds=list(range(len(keep))),
-        config=config,
-    )
-    return time.perf_counter() - start
+SHAPES = (
+    Shape("logreg adult", "logreg", (), 108, 2, 4096, 3),
+    Shape("mlp 64-64 adult", "mlp", (64, 64), 108, 2, 4096, 3),
+    Shape("mlp purchase", "mlp", (1024, 512, 256, 128), 600, 100, 512, 1),
+)
+
+
+def best_time(run: Callable[[], object], repeats: int, sync: Callable[[], None]) -> float:
+    """Fastest of ``repeats`` timed calls of ``run`` (after one untimed warm-up call)."""
+    run()
+    sync()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def matmul_peak(device: torch.device, sync: Callable[[], None]) -> float:
+    """GFLOP/s of a 2048 x 2048 float32 matmul (2 * n^3 FLOPs)."""
+    n = 2048
+    a = torch.randn(n, n, device=device)
+    seconds = best_time(lambda: a @ a, 5, sync)
+    return 2 * n**3 / seconds / 1e9
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--records", type=int, default=2000, help="training records per model")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--ks", default=None, help="model counts (default 1,4,16,64; +256 GPU)")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--ks", default="1,4,16,64")
+    parser.add_argument("--shapes", default=None, help="comma-separated labels to run")
     args = parser.parse_args()
-    os.environ["LEAKBENCH_DEVICE"] = args.device
+    os.environ[DEVICE_ENV] = args.device
     configure_torch(args.threads)
+    device = torch.device(args.device)
+    on_gpu = device.type == "cuda"
+    sync = torch.cuda.synchronize if on_gpu else (lambda: None)
+    ks = [int(v) for v in (args.ks or ("1,4,16,64,256" if on_gpu else "1,4,16,64")).split(",")]
+    shapes = [s for s in SHAPES if args.shapes is None or s.label in args.shapes.split(",")]
     config = TrainConfig(epochs=1, batch_size=args.batch_size, lr=1e-3)
-    rng = np.random.default_rng(0)
     print(
-        f"torch {torch.__version__}, device {args.device}, threads {args.threads}, "
-        f"{args.records} records/model, batch {args.batch_size}, 1 epoch"
+        f"torch {torch.__version__}, device {args.device}, {args.threads} thread(s), "
+        f"batch {args.batch_size}, 1 epoch; matmul reference {matmul_peak(device, sync):.0f} "
+        "GFLOP/s"
     )
-    header = f"{'model':<20}{'K':>4}{'stacked Ms/s':>14}{'GFLOP/s':>9}{'plain Ms/s':>12}"
-    print(header + f"{'GFLOP/s':>9}{'ratio':>7}")
-    for name, (arch, params, features, classes) in SHAPES.items():
-        flops = 3 * forward_flops(features, params.get("hidden", []), classes)
-        pool = 2 * args.records
-        x = rng.random((pool, features), dtype=np.float32)
-        y = rng.integers(0, classes, pool)
-        for k in (int(v) for v in args.ks.split(",")):
+    print(
+        f"{'model':<16}{'K':>5}{'stacked Ms/s':>14}{'GFLOP/s':>9}"
+        f"{'plain Ms/s':>12}{'GFLOP/s':>9}{'ratio':>7}"
+    )
+    rng = np.random.default_rng(0)
+    for shape in shapes:
+        flops = 3 * shape.forward_flops()
+        pool = 2 * shape.records
+        x = rng.random((pool, shape.features), dtype=np.float32)
+        y = rng.integers(0, shape.classes, pool)
+        params = {"hidden": list(shape.hidden)} if shape.hidden else {}
+        plain_rate: dict[int, float] = {}
+        for k in ks:
             keep = np.zeros((k, pool), dtype=bool)
             for row in keep:
-                row[rng.choice(pool, args.records, replace=False)] = True
-            common = dict(arch=arch, params=params, x=x, y=y, classes=classes, config=config)
-            timed(train_stacked, keep=keep[:1], **common)  # warm-up
-            stacked = k * args.records / timed(train_stacked, keep=keep, **common)
+                row[rng.choice(pool, shape.records, replace=False)] = True
+
+            def run(trainer: Callable[..., object], mask: np.ndarray) -> Callable[[], object]:
+                return lambda: trainer(
+                    arch=shape.arch,
+                    arch_params=params,
+                    x=x,
+                    y=y,
+                    num_classes=shape.classes,
+                    keep=mask,
+                    seeds=list(range(len(mask))),
+                    config=config,
+                )
+
+            seconds = best_time(run(train_stacked, keep), shape.repeats, sync)
+            stacked = k * shape.records / seconds
             m = min(k, 4)
-            plain = m * args.records / timed(train_sequential, keep=keep[:m], **common)
+            if m not in plain_rate:
+                seconds = best_time(run(train_sequential, keep[:m]), shape.repeats, sync)
+                plain_rate[m] = m * shape.records / seconds
+            plain = plain_rate[m]
             print(
-                f"{name:<20}{k:>4}{stacked / 1e6:>14.3f}{stacked * flops / 1e9:>9.1f}"
-                f"{plain / 1e6:>12.3f}{plain * flops / 1e9:>9.1f}{stacked / plain:>7.2f}"
+                f"{shape.label:<16}{k:>5}{stacked / 1e6:>14.3f}{stacked * flops / 1e9:>9.1f}"
+                f"{plain / 1e6:>12.3f}{plain * flops / 1e9:>9.1f}{stacked / plain:>7.2f}",
+                flush=True,
             )
 
 

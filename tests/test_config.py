@@ -47,7 +47,7 @@ def test_every_schema_key_has_type_description_default(schema):
 
     root = read_yaml(schema)
     assert root["additionalProperties"] is False
-    walk(root, "config")
+    walk(root, "config", root.get("required", ()))
 
 
 def test_unknown_dataset_names_key_and_allowed(tmp_path, schema, base):

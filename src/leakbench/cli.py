@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from leakbench import __version__
-from leakbench.errors import LeakbenchError
+from leakbench.errors import LeakbenchError, UnknownNameError
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
 
@@ -24,6 +24,9 @@ def _list(args: argparse.Namespace) -> int:
         "architectures": {n: "" for n in ARCHITECTURES},
         "studies": {n: f"{s.description} ({s.reference})" for n, s in STUDIES.items()},
     }
+    for title in args.what:
+        if title not in sections:
+            raise UnknownNameError("list", title, sections)
     for title in args.what or list(sections):
         print(f"{title}:")
         for name, text in sorted(sections[title].items()):
@@ -48,9 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     lister = sub.add_parser("list", help="list the datasets, attacks, architectures and studies")
-    lister.add_argument(
-        "what", nargs="*", choices=["datasets", "attacks", "architectures", "studies"]
-    )
+    lister.add_argument("what", nargs="*", help="datasets, attacks, architectures, studies")
     lister.set_defaults(func=_list)
 
     validator = sub.add_parser("validate", help="validate a config file against the schema")

@@ -1,46 +1,65 @@
-"""Stacked models on disk as safetensors: no pickle, deterministic bytes, atomic writes."""
+"""Stacked models on disk: one safetensors file, no pickle, deterministic bytes.
+
+The file holds one tensor per parameter name (``[K, *shape]``, float32) and, in the
+safetensors header's metadata under the single key ``"leakbench"``, canonical JSON with
+the architecture, its parameters, the input shape, the class count and the seeds. One
+metadata key keeps the header's bytes fixed (the format stores metadata as a map, whose
+order is not otherwise guaranteed); tensors are ordered by the format itself. Loading
+parses JSON and raw little-endian arrays only, so a checkpoint cannot run code.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
+from typing import Any
 
+import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
-from leakbench.errors import DataError
+from leakbench.errors import ConfigError, DataError
 from leakbench.io import write_bytes
-from leakbench.training.stacked import StackedModels
+from leakbench.training.ensemble import StackedModels
 
-_KEY = "leakbench"
+METADATA_KEY = "leakbench"
+FORMAT = "leakbench.stacked_models/1"
 
 
-def save_models(path: str | Path, models: StackedModels) -> None:
-    """Write the parameters and, in the header, arch, arch_params, shapes and seeds."""
+def save_models(path: str | os.PathLike[str], models: StackedModels) -> None:
+    """Write ``models`` to ``path`` atomically; the same models always give the same bytes."""
     meta = {
+        "format": FORMAT,
         "arch": models.arch,
         "arch_params": models.arch_params,
         "input_shape": list(models.input_shape),
         "num_classes": models.num_classes,
         "seeds": list(models.seeds),
     }
-    tensors = {k: v.detach().cpu().contiguous() for k, v in sorted(models.params.items())}
-    write_bytes(path, save(tensors, metadata={_KEY: json.dumps(meta, sort_keys=True)}))
+    header = json.dumps(meta, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    tensors = {
+        name: t.detach().to("cpu", torch.float32).contiguous()
+        for name, t in sorted(models.params.items())
+    }
+    write_bytes(path, save(tensors, metadata={METADATA_KEY: header}))
 
 
-def load_models(path: str | Path) -> StackedModels:
-    """Read models written by :func:`save_models` (safetensors never executes code).
+def load_models(path: str | os.PathLike[str]) -> StackedModels:
+    """Read models written by :func:`save_models` (onto the CPU).
 
     Raises:
-        DataError: naming the file, if it is not a leakbench safetensors checkpoint.
+        DataError: naming the file, if it is not a readable leakbench checkpoint or its
+            tensors do not fit the architecture in its header.
     """
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = json.loads((fh.metadata() or {})[_KEY])
-            params = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+        with safe_open(os.fspath(path), framework="pt", device="cpu") as handle:
+            meta: dict[str, Any] = json.loads((handle.metadata() or {})[METADATA_KEY])
+            params = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
     except (OSError, KeyError, ValueError, SafetensorError) as err:
-        raise DataError(f"{path}: not a readable leakbench checkpoint ({err})") from err
-    return StackedModels(
+        raise DataError(f"{path}: not a readable leakbench checkpoint ({err!r})") from err
+    if meta.get("format") != FORMAT:
+        raise DataError(f"{path}: format {meta.get('format')!r} is not allowed; allowed: {FORMAT}")
+    models = StackedModels(
         arch=meta["arch"],
         arch_params=meta["arch_params"],
         input_shape=tuple(meta["input_shape"]),
@@ -48,3 +67,20 @@ def load_models(path: str | Path) -> StackedModels:
         seeds=tuple(meta["seeds"]),
         params=params,
     )
+    _check_shapes(path, models)
+    return models
+
+
+def _check_shapes(path: str | os.PathLike[str], models: StackedModels) -> None:
+    try:
+        expected = {
+            name: (models.count, *p.shape) for name, p in models.template().named_parameters()
+        }
+    except ConfigError as err:
+        raise DataError(f"{path}: header does not describe a model ({err})") from err
+    actual = {name: tuple(t.shape) for name, t in models.params.items()}
+    if actual != expected:
+        raise DataError(
+            f"{path}: tensors {sorted(actual.items())} do not match the architecture in the "
+            f"header, which needs {sorted(expected.items())}"
+        )

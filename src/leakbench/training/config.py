@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from leakbench.errors import ConfigError
@@ -9,16 +10,30 @@ from leakbench.errors import ConfigError
 OPTIMIZERS = ("adam", "sgd")
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters shared by every model of one stacked job.
+    """Hyper-parameters shared by every model of one (stacked) training job.
 
     Attributes:
-        epochs: passes over each model's own training set.
-        batch_size: records per step and model (the last batch of an epoch may be smaller).
-        lr: learning rate.
-        weight_decay: L2 factor added to the gradient (the defence of Shokri et al. §VI).
-        optimizer: ``adam`` or ``sgd``.
+        epochs: passes over each model's own training set (>= 1).
+        batch_size: records per optimisation step and model (>= 1); an epoch's last
+            batch keeps the remainder and may be smaller.
+        lr: learning rate (> 0).
+        weight_decay: L2 factor ``lambda`` added to the gradient as ``lambda * w``
+            (coupled L2, as in ``torch.optim``; >= 0).
+        optimizer: ``"adam"`` (Kingma and Ba 2015, torch defaults betas=(0.9, 0.999),
+            eps=1e-8) or ``"sgd"`` (plain, no momentum).
+
+    Raises:
+        ConfigError: naming the field, its value and what is allowed.
     """
 
     epochs: int
@@ -29,12 +44,18 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = (
-            ("epochs", self.epochs >= 1, "an integer >= 1"),
-            ("batch_size", self.batch_size >= 1, "an integer >= 1"),
-            ("lr", self.lr > 0, "a number > 0"),
-            ("weight_decay", self.weight_decay >= 0, "a number >= 0"),
+            ("epochs", _is_int(self.epochs) and self.epochs >= 1, "an integer >= 1"),
+            ("batch_size", _is_int(self.batch_size) and self.batch_size >= 1, "an integer >= 1"),
+            ("lr", _is_number(self.lr) and self.lr > 0, "a finite number > 0"),
+            (
+                "weight_decay",
+                _is_number(self.weight_decay) and self.weight_decay >= 0,
+                "a finite number >= 0",
+            ),
             ("optimizer", self.optimizer in OPTIMIZERS, ", ".join(OPTIMIZERS)),
         )
         for key, ok, allowed in checks:
             if not ok:
-                raise ConfigError(f"{key}: {getattr(self, key)!r} is not allowed; allowed: {allowed}")
+                raise ConfigError(
+                    f"{key}: {getattr(self, key)!r} is not allowed; allowed: {allowed}"
+                )

@@ -1,7 +1,8 @@
-"""The plain reference: train the same K models one at a time with ordinary modules.
+"""The plain reference trainer: the same K models, one at a time, with ordinary modules.
 
-Same seeds, same batch order, same optimiser as :func:`~.stacked.train_stacked`; it exists to
-show that stacking changes nothing but speed (tests) and to measure that speed (benchmarks).
+Same seeds, same initialisation, same batch order, same loss and optimiser as
+:func:`~leakbench.training.stacked.train_stacked`. It exists to show that stacking
+changes nothing but speed (tests compare the two) and to measure that speed (benchmarks).
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from leakbench.training.batches import batch_bounds, epoch_order, member_rows
 from leakbench.training.config import TrainConfig
-from leakbench.training.device import get_device
-from leakbench.training.stacked import (
-    StackedModels,
-    _check_inputs,
-    epoch_batches,
-    init_model,
-    make_optimizer,
-    member_rows,
-)
+from leakbench.training.device import resolve_device
+from leakbench.training.ensemble import StackedModels, seeded_model
+from leakbench.training.optim import make_optimizer
 
 
 def train_sequential(
@@ -36,27 +32,42 @@ def train_sequential(
     seeds: Sequence[int],
     config: TrainConfig,
 ) -> StackedModels:
-    """Train one model per row of ``keep``, one after the other."""
-    rows = member_rows(keep)
-    _check_inputs(x, y, keep, seeds)
-    device = get_device()
-    shell = StackedModels(arch, dict(arch_params), tuple(x.shape[1:]), num_classes,
-                          tuple(int(s) for s in seeds), {})
-    x_t = torch.as_tensor(x, device=device)
-    y_t = torch.as_tensor(y, device=device)
-    trained = []
-    for k, seed in enumerate(shell.seeds):
-        model = init_model(shell, seed).to(device)
-        optimizer = make_optimizer(list(model.parameters()), config)
+    """Train one model per row of ``keep``, one after the other.
+
+    Takes and checks the same arguments as :func:`~leakbench.training.stacked.train_stacked`
+    and returns the same (up to floating-point rounding) models.
+    """
+    rows = member_rows(x=x, y=y, num_classes=num_classes, keep=keep, seeds=seeds)
+    seeds = tuple(int(s) for s in seeds)
+    input_shape = tuple(np.shape(x)[1:])
+    device = resolve_device()
+    x_t = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(device)
+    y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
+    trained: list[dict[str, torch.Tensor]] = []
+    for own_rows, seed in zip(torch.from_numpy(rows), seeds, strict=True):
+        model = seeded_model(
+            arch=arch,
+            arch_params=arch_params,
+            input_shape=input_shape,
+            num_classes=num_classes,
+            seed=seed,
+        ).to(device)
+        optimizer = make_optimizer(model.parameters(), config)
         generator = torch.Generator().manual_seed(seed)
-        mine = torch.as_tensor(rows[k])
         for _ in range(config.epochs):
-            order = mine[torch.randperm(len(mine), generator=generator)].to(device)
-            for idx in epoch_batches(order, config.batch_size):
+            order = epoch_order(own_rows, generator).to(device)
+            for start, stop in batch_bounds(len(order), config.batch_size):
+                idx = order[start:stop]
                 loss = F.cross_entropy(model(x_t[idx]), y_t[idx])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-        trained.append({k: v.detach().cpu() for k, v in model.named_parameters()})
-    shell.params = {name: torch.stack([t[name] for t in trained]) for name in trained[0]}
-    return shell
+        trained.append({name: p.detach().cpu() for name, p in model.named_parameters()})
+    return StackedModels(
+        arch=arch,
+        arch_params=dict(arch_params),
+        input_shape=input_shape,
+        num_classes=num_classes,
+        seeds=seeds,
+        params={name: torch.stack([t[name] for t in trained]) for name in trained[0]},
+    )

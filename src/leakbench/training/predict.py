@@ -1,0 +1,49 @@
+"""Outputs of K stacked models on the same inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from leakbench.errors import ConfigError
+from leakbench.training.device import resolve_device
+from leakbench.training.ensemble import StackedModels
+from leakbench.training.stacked_net import StackedNet
+
+
+@torch.no_grad()
+def predict_logits(models: StackedModels, x: np.ndarray, *, batch_size: int = 4096) -> np.ndarray:
+    """Logits of every model on every input, without gradients.
+
+    The architectures have no dropout or batch normalisation, so training and eval mode
+    compute the same function; the inputs go through in chunks of ``batch_size`` rows on
+    the device named by ``$LEAKBENCH_DEVICE``.
+
+    Args:
+        models: K models.
+        x: inputs ``[N, *models.input_shape]``.
+        batch_size: rows per forward pass.
+
+    Returns:
+        float32 ``[K, N, num_classes]``; ``[k, i]`` is model k's logits on ``x[i]``.
+
+    Raises:
+        ConfigError: if ``x`` has the wrong record shape or ``batch_size`` < 1.
+    """
+    inputs = np.asarray(x, dtype=np.float32)
+    if inputs.shape[1:] != tuple(models.input_shape):
+        raise ConfigError(
+            f"x: record shape {list(inputs.shape[1:])} is not allowed; "
+            f"allowed: {list(models.input_shape)} (the models' input shape)"
+        )
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size: {batch_size!r} is not allowed; allowed: an integer >= 1")
+    device = resolve_device()
+    net = StackedNet(models.template(), models.count)
+    packed = {name: t.to(device) for name, t in net.pack(models.params).items()}
+    out = np.empty((models.count, len(inputs), models.num_classes), dtype=np.float32)
+    x_t = torch.from_numpy(inputs)
+    for start in range(0, len(inputs), batch_size):
+        chunk = x_t[start : start + batch_size].to(device)
+        out[:, start : start + len(chunk)] = net.forward(packed, chunk, shared=True).cpu().numpy()
+    return out

@@ -1,0 +1,31 @@
+"""The leakbench command line."""
+
+from __future__ import annotations
+
+import yaml
+
+from leakbench.cli import main
+
+
+def test_list_names_every_registry(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("datasets:", "adult", "purchase_synth", "attacks:", "shokri", "loss",
+                 "confidence", "architectures:", "cnn", "studies:", "membership"):
+        assert name in out, name
+
+
+def test_validate_accepts_the_default_config(repo_root, capsys, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    assert main(["validate", "config/config.yaml"]) == 0
+    assert "valid (membership; 3 grid rows)" in capsys.readouterr().out
+
+
+def test_validate_rejects_a_bad_config_with_exit_2(repo_root, tmp_path, capsys, monkeypatch):
+    config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
+    config["membership"]["grid"][0]["members"] = 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(repo_root)
+    assert main(["validate", str(bad)]) == 2
+    assert "membership.grid.0.members: 0 is less than the minimum of 1" in capsys.readouterr().err
