@@ -10,8 +10,19 @@ from leakbench.cli import main
 def test_list_names_every_registry(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in ("datasets:", "adult", "purchase_synth", "attacks:", "shokri", "loss",
-                 "confidence", "architectures:", "cnn", "studies:", "membership"):
+    for name in (
+        "datasets:",
+        "adult",
+        "purchase_synth",
+        "attacks:",
+        "shokri",
+        "loss",
+        "confidence",
+        "architectures:",
+        "cnn",
+        "studies:",
+        "membership",
+    ):
         assert name in out, name
 
 

@@ -1,132 +1,246 @@
-"""Membership-inference metrics. Members are the positive class; higher score = member.
+"""Membership-inference metrics. Members are the positive class; a higher score means "more
+likely a member"; an attack's decision is a boolean prediction per record.
 
-Every function checks its inputs and returns Python floats.
+Every function is keyword-only, pure numpy, checks its inputs and returns Python floats
+(or float64 arrays for the ROC curve). Shared conventions:
+
+* ``member`` is a boolean mask (0/1 integers are accepted) holding at least one member and
+  at least one non-member; otherwise TPR or FPR would be 0/0.
+* ``scores`` are finite real numbers (NaN and +-inf are refused: with an infinite score the
+  ROC curve's "flag nobody" end point would have no threshold above every score).
+* The only remaining 0/0 case is :func:`precision` when nothing is predicted a member; it is
+  defined as 0.0.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
 from leakbench.errors import ConfigError
 
+FPR_LEVELS = (0.001, 0.01)
+"""False-positive rates at which :func:`membership_metrics` reports the TPR."""
 
-def _check(scores: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    s = np.asarray(scores, dtype=np.float64)
-    m = np.asarray(member, dtype=bool)
-    if s.shape != m.shape or s.ndim != 1:
-        raise ConfigError(f"scores, member: shapes {s.shape} and {m.shape} must be equal and 1-d")
-    if np.isnan(s).any():
-        raise ConfigError("scores: contains NaN; allowed: real numbers (+-inf included)")
+
+def _mask(name: str, values: object) -> np.ndarray:
+    """A 1-d boolean array from booleans or 0/1 numbers, else a ConfigError naming ``name``."""
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ConfigError(f"{name}: shape {array.shape} is not allowed; allowed: a 1-d array")
+    if array.dtype == bool:
+        return array
+    numeric = array.dtype.kind in "iuf"
+    bad = array[~np.isin(array, (0, 1))] if numeric else array
+    if bad.size:
+        raise ConfigError(
+            f"{name}: values {bad[:3].tolist()!r} are not allowed; allowed: booleans or 0/1"
+        )
+    return array.astype(bool)
+
+
+def _member(member: object) -> np.ndarray:
+    m = _mask("member", member)
     if m.all() or not m.any():
         raise ConfigError(
-            f"member: {int(m.sum())} members of {m.size}; need at least one member and one "
-            "non-member"
+            f"member: {int(m.sum())} members among {m.size} records is not allowed; allowed: "
+            "at least one member and at least one non-member"
         )
-    return s, m
+    return m
 
 
-def roc_curve(*, scores: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, ...]:
-    """ROC points (fpr, tpr, thresholds) of the rule "member iff score >= threshold".
+def _scores(scores: object, size: int) -> np.ndarray:
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 1 or s.size != size:
+        raise ConfigError(
+            f"scores: shape {s.shape} is not allowed; allowed: 1-d with one score per record "
+            f"of member ({size})"
+        )
+    if not np.isfinite(s).all():
+        bad = s[~np.isfinite(s)][:3].tolist()
+        raise ConfigError(f"scores: values {bad!r} are not allowed; allowed: finite numbers")
+    return s
 
-    One point per distinct score, in decreasing threshold order, plus (0, 0) at +inf:
-    TPR(t) = #{members with score >= t} / #members and FPR(t) likewise over non-members
-    (Fawcett 2006, "An introduction to ROC analysis", section 4, Algorithm 1). The last
-    point is (1, 1).
+
+def _predictions(predictions: object, size: int) -> np.ndarray:
+    p = _mask("predictions", predictions)
+    if p.size != size:
+        raise ConfigError(
+            f"predictions: length {p.size} is not allowed; allowed: one per record of member "
+            f"({size})"
+        )
+    return p
+
+
+def _confusion(predictions: object, member: object) -> tuple[int, int, int, int]:
+    """(TP, FP, FN, TN) of boolean ``predictions`` against the ``member`` mask."""
+    m = _member(member)
+    p = _predictions(predictions, m.size)
+    return (
+        int(np.sum(p & m)),
+        int(np.sum(p & ~m)),
+        int(np.sum(~p & m)),
+        int(np.sum(~p & ~m)),
+    )
+
+
+def roc_curve(
+    *, scores: np.ndarray, member: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ROC points of the rule "member iff score >= threshold", one per distinct score.
+
+    For each threshold t, TPR(t) = #{members with score >= t} / #members and
+    FPR(t) = #{non-members with score >= t} / #non-members (Fawcett 2006, "An introduction
+    to ROC analysis", Pattern Recognition Letters 27, section 4, Algorithm 1, with equally
+    scored instances handled as one step). Records with equal scores share one threshold,
+    so a tie moves the curve diagonally in one step. The thresholds are every distinct
+    score in decreasing order, preceded by +inf (flag nobody), so the curve starts at
+    (0, 0) and ends at (1, 1) (threshold = the lowest score).
+
+    Args:
+        scores: one finite score per record.
+        member: true membership per record (booleans or 0/1).
+
+    Returns:
+        ``(fpr, tpr, thresholds)``, float64 arrays of equal length; fpr and tpr are
+        non-decreasing, thresholds strictly decreasing.
     """
-    s, m = _check(scores, member)
-    order = np.argsort(-s, kind="stable")
-    s, m = s[order], m[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]
-    tp = np.cumsum(m)[last_of_tie]
-    fp = np.cumsum(~m)[last_of_tie]
-    fpr = np.r_[0.0, fp / (~m).sum()]
-    tpr = np.r_[0.0, tp / m.sum()]
-    return fpr, tpr, np.r_[np.inf, s[last_of_tie]]
+    m = _member(member)
+    s = _scores(scores, m.size)
+    thresholds = np.unique(s)[::-1]
+    members, others = np.sort(s[m]), np.sort(s[~m])
+    # #{x >= t} = n - #{x < t}, and #{x < t} is searchsorted(..., side="left").
+    tp = members.size - np.searchsorted(members, thresholds, side="left")
+    fp = others.size - np.searchsorted(others, thresholds, side="left")
+    fpr = np.concatenate(([0.0], fp / others.size))
+    tpr = np.concatenate(([0.0], tp / members.size))
+    return fpr, tpr, np.concatenate(([np.inf], thresholds))
 
 
 def auc(*, scores: np.ndarray, member: np.ndarray) -> float:
-    """Area under the ROC curve as the Mann-Whitney statistic.
+    """Area under the ROC curve, in the Mann-Whitney form.
 
-    AUC = P(S_member > S_nonmember) + 0.5 * P(S_member = S_nonmember) over all member /
-    non-member pairs (Hanley & McNeil 1982, Radiology 143, section "The meaning of the
-    area"), computed from mid-ranks: (R_members - n1 (n1 + 1) / 2) / (n1 n0), where
-    R_members is the sum of the members' mid-ranks. Equals the trapezoid area under
-    :func:`roc_curve`.
+    AUC = P(S_m > S_n) + 0.5 * P(S_m = S_n), with S_m the score of a member and S_n the
+    score of a non-member drawn uniformly from all n1 * n0 pairs (Hanley & McNeil 1982,
+    "The meaning and use of the area under a receiver operating characteristic (ROC)
+    curve", Radiology 143: the area equals the Wilcoxon / Mann-Whitney statistic). It
+    equals the trapezoid area under :func:`roc_curve`, ties included; the pairs are counted
+    exactly, in integers, with sorted searches.
     """
-    s, m = _check(scores, member)
-    order = np.argsort(s, kind="stable")
-    ranks = np.empty(s.size)
-    sorted_s = s[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_s)) + 1]
-    ends = np.r_[starts[1:], s.size]
-    mid = (starts + ends + 1) / 2.0  # 1-based mid-rank of each tie group
-    ranks[order] = np.repeat(mid, ends - starts)
-    n1, n0 = int(m.sum()), int((~m).sum())
-    return float((ranks[m].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    m = _member(member)
+    s = _scores(scores, m.size)
+    others = np.sort(s[~m])
+    below = np.searchsorted(others, s[m], side="left")  # non-members strictly lower
+    not_above = np.searchsorted(others, s[m], side="right")  # ... lower or equal
+    wins = int(below.sum())
+    ties = int((not_above - below).sum())
+    return (wins + 0.5 * ties) / (int(m.sum()) * others.size)
 
 
 def tpr_at_fpr(*, scores: np.ndarray, member: np.ndarray, fpr: float) -> float:
-    """The largest TPR among ROC points whose FPR is at most ``fpr``.
+    """The largest TPR among the ROC points whose FPR is at most ``fpr``.
 
-    The low-FPR metric of Carlini et al. 2022, "Membership Inference Attacks From First
-    Principles" (S&P), section III-A: an attack matters if it identifies some members
-    with near certainty, which average-case metrics hide.
+    TPR@FPR(a) = max{TPR(t) : FPR(t) <= a} over the thresholds of :func:`roc_curve`, the
+    low-false-positive metric of Carlini et al. 2022, "Membership Inference Attacks From
+    First Principles" (IEEE S&P), sections III-A and IV: an attack matters if it identifies some
+    members with near certainty, which average-case metrics such as AUC hide. No
+    interpolation between ROC points: the TPR is one an attacker can reach with a single
+    threshold. Always defined, since the point (0, 0) qualifies.
+
+    Args:
+        scores: one finite score per record.
+        member: true membership per record.
+        fpr: the false-positive budget, 0 <= fpr <= 1.
     """
-    if not 0 <= fpr <= 1:
-        raise ConfigError(f"fpr: {fpr!r} is not allowed; allowed: 0 <= fpr <= 1")
+    if isinstance(fpr, bool) or not isinstance(fpr, numbers.Real) or not 0 <= fpr <= 1:
+        raise ConfigError(f"fpr: {fpr!r} is not allowed; allowed: a number in [0, 1]")
     rates, tprs, _ = roc_curve(scores=scores, member=member)
     return float(tprs[rates <= fpr].max())
 
 
-def _confusion(predictions: np.ndarray, member: np.ndarray) -> tuple[int, int, int, int]:
-    p = np.asarray(predictions, dtype=bool)
-    m = np.asarray(member, dtype=bool)
-    if p.shape != m.shape:
-        raise ConfigError(f"predictions, member: shapes {p.shape} and {m.shape} must be equal")
-    return int((p & m).sum()), int((p & ~m).sum()), int((~p & m).sum()), int((~p & ~m).sum())
-
-
 def precision(*, predictions: np.ndarray, member: np.ndarray) -> float:
-    """TP / (TP + FP), the fraction of predicted members that are members (Shokri et al.
-    2017, section IV-D); 0.0 when nothing is predicted a member."""
+    """TP / (TP + FP): the fraction of records predicted members that are members.
+
+    One of the two metrics of Shokri et al. 2017, "Membership Inference Attacks against
+    Machine Learning Models" (IEEE S&P), section VI (evaluation). Defined as 0.0 when
+    nothing is predicted a member (TP + FP = 0): an attack that names nobody has found
+    nobody.
+    """
     tp, fp, _, _ = _confusion(predictions, member)
     return tp / (tp + fp) if tp + fp else 0.0
 
 
 def recall(*, predictions: np.ndarray, member: np.ndarray) -> float:
-    """TP / (TP + FN), the fraction of members predicted members (Shokri et al. 2017,
-    section IV-D); 0.0 when there are no members."""
+    """TP / (TP + FN): the fraction of members predicted members, i.e. the TPR.
+
+    The other metric of Shokri et al. 2017, section VI. Never 0/0: ``member`` must hold
+    a member.
+    """
     tp, _, fn, _ = _confusion(predictions, member)
-    return tp / (tp + fn) if tp + fn else 0.0
+    return tp / (tp + fn)
 
 
 def balanced_accuracy(*, predictions: np.ndarray, member: np.ndarray) -> float:
-    """(TPR + TNR) / 2 = (TP / (TP + FN) + TN / (TN + FP)) / 2 (Brodersen et al. 2010);
-    equals accuracy on a balanced evaluation set such as Shokri et al.'s."""
+    """(TPR + TNR) / 2 = (TP / (TP + FN) + TN / (TN + FP)) / 2.
+
+    Brodersen et al. 2010, "The balanced accuracy and its posterior distribution" (ICPR);
+    it equals plain accuracy on a balanced evaluation set such as Shokri et
+    al.'s (section VI) and stays 0.5 for a constant guess on an unbalanced one. Never
+    0/0: ``member`` must hold a member and a non-member.
+    """
     tp, fp, fn, tn = _confusion(predictions, member)
-    tpr = tp / (tp + fn) if tp + fn else 0.0
-    tnr = tn / (tn + fp) if tn + fp else 0.0
-    return (tpr + tnr) / 2
+    return (tp / (tp + fn) + tn / (tn + fp)) / 2
 
 
 def accuracy(*, logits: np.ndarray, labels: np.ndarray) -> float:
-    """Top-1 accuracy: mean over records of [argmax_c logits[i, c] == labels[i]]."""
-    z, y = np.asarray(logits), np.asarray(labels)
-    if z.ndim != 2 or z.shape[0] != y.shape[0]:
-        raise ConfigError(f"logits, labels: shapes {z.shape} and {y.shape} do not match")
-    return float((z.argmax(axis=1) == y).mean()) if y.size else 0.0
+    """Top-1 accuracy: (1/N) sum_i [argmax_c logits[i, c] == labels[i]].
+
+    A tie between classes goes to the lowest class index (numpy's argmax). Used for the
+    target model's train and test accuracy, whose difference is the generalisation gap that
+    Shokri et al. 2017 relate to leakage (their Fig. 11).
+
+    Args:
+        logits: [N, C] model outputs (logits or probabilities: argmax is the same).
+        labels: [N] integer labels in [0, C).
+    """
+    z = np.asarray(logits)
+    y = np.asarray(labels)
+    if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0:
+        raise ConfigError(f"logits: shape {z.shape} is not allowed; allowed: [N, C], N, C >= 1")
+    if not np.isfinite(z).all():
+        raise ConfigError("logits: contains NaN or infinite values; allowed: finite numbers")
+    if y.shape != (z.shape[0],) or y.dtype.kind not in "iu":
+        raise ConfigError(
+            f"labels: shape {y.shape} and dtype {y.dtype} are not allowed; allowed: "
+            f"integers of shape ({z.shape[0]},), one per row of logits"
+        )
+    if y.min() < 0 or y.max() >= z.shape[1]:
+        raise ConfigError(
+            f"labels: range [{y.min()}, {y.max()}] is not allowed; allowed: 0 .. "
+            f"{z.shape[1] - 1} (one column of logits per class)"
+        )
+    return float(np.mean(z.argmax(axis=1) == y))
 
 
 def membership_metrics(
     *, scores: np.ndarray, predictions: np.ndarray, member: np.ndarray
 ) -> dict[str, float]:
-    """AUC, TPR at 0.1% and 1% FPR (from scores); precision, recall, balanced accuracy
-    (from the attack's own decisions)."""
-    return {
-        "auc": auc(scores=scores, member=member),
-        "tpr_at_fpr_0.001": tpr_at_fpr(scores=scores, member=member, fpr=0.001),
-        "tpr_at_fpr_0.01": tpr_at_fpr(scores=scores, member=member, fpr=0.01),
-        "precision": precision(predictions=predictions, member=member),
-        "recall": recall(predictions=predictions, member=member),
-        "balanced_accuracy": balanced_accuracy(predictions=predictions, member=member),
+    """Every membership metric of one attack run, as Python floats.
+
+    Threshold-free, from ``scores``: ``auc`` (:func:`auc`), ``tpr_at_fpr_0.001`` and
+    ``tpr_at_fpr_0.01`` (:func:`tpr_at_fpr`). From the attack's own decisions
+    ``predictions``: ``balanced_accuracy``, ``precision``, ``recall``.
+    """
+    m = _member(member)
+    _scores(scores, m.size)
+    _predictions(predictions, m.size)
+    result = {
+        "auc": auc(scores=scores, member=m),
+        "balanced_accuracy": balanced_accuracy(predictions=predictions, member=m),
+        "precision": precision(predictions=predictions, member=m),
+        "recall": recall(predictions=predictions, member=m),
     }
+    for level in FPR_LEVELS:
+        result[f"tpr_at_fpr_{level}"] = tpr_at_fpr(scores=scores, member=m, fpr=level)
+    return result

@@ -6,8 +6,11 @@ from leakbench.config import check_names, read_yaml, validate_schema
 
 ROOT = Path(workflow.basedir)
 # Jobs (local, conda or cluster) import the library from this checkout.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p
+# Set, not read: nothing is required of the caller's environment.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p
+    )
 )
 
 config.update(validate_schema(config, read_yaml(ROOT / "workflow/schemas/config.schema.yaml")))
@@ -59,6 +62,15 @@ def row_of(study, key=None):
         return row if key is None else row[key]
 
     return params
+
+
+def raw_manifest(wildcards):
+    """The verified raw files of the job's dataset; synthetic datasets have none."""
+    from leakbench.data.registry import get_dataset
+
+    if get_dataset(wildcards.dataset).synthetic:
+        return []
+    return f"results/data/{wildcards.dataset}/raw/manifest.json"
 
 
 def data_options(wildcards):

@@ -1,15 +1,6 @@
 # fetch_data -> prepare_data: raw files (sha256-verified) to one prepared pool per dataset.
 
 
-def raw_manifest(wildcards):
-    """Synthetic datasets have no raw files, so nothing to fetch."""
-    from leakbench.data.registry import get_dataset
-
-    if get_dataset(wildcards.dataset).synthetic:
-        return []
-    return f"results/data/{wildcards.dataset}/raw/manifest.json"
-
-
 rule fetch_data:
     input:
         lib("data/registry.py", "data/sources.py"),

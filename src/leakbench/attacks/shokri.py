@@ -1,6 +1,8 @@
-"""Membership inference with shadow models (Shokri et al. 2017, S&P, section V)."""
+"""Membership inference with shadow models, one attack model per class (Shokri et al. 2017)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -11,74 +13,97 @@ from sklearn.neural_network import MLPClassifier
 from leakbench.attacks.base import AttackInput, AttackResult, check_params, require, softmax
 from leakbench.errors import ConfigError
 
-ATTACK_MODELS = ("logreg", "mlp", "gbdt")
+PARAMS = ("attack_model",)
+DEFAULT_ATTACK_MODEL = "mlp"
 THRESHOLD = 0.5
+"""An attack model's own decision rule: "in" iff P(in) >= 0.5."""
+
+ATTACK_MODELS: dict[str, Callable[[int], ClassifierMixin]] = {
+    "gbdt": lambda seed: HistGradientBoostingClassifier(random_state=seed),
+    "logreg": lambda seed: LogisticRegression(max_iter=1000),
+    "mlp": lambda seed: MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed),
+}
+"""Fresh, seeded binary in/out classifiers by name. Shokri et al. (section V) leave the
+attack model's family open; these are sklearn defaults except the MLP's width (one hidden
+layer of 64 ReLU units) and the iteration caps. ``logreg`` (lbfgs) draws no random numbers;
+``mlp`` draws its initial weights and batch order from the seed; ``gbdt`` draws its
+validation split from it when early stopping switches on (above 10,000 rows)."""
 
 
-def attack_model(name: str, *, seed: int) -> ClassifierMixin:
-    """A fresh, seeded sklearn classifier for one class's in/out decision."""
-    if name == "logreg":
-        return LogisticRegression(max_iter=1000)
-    if name == "mlp":
-        return MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed)
-    if name == "gbdt":
-        return HistGradientBoostingClassifier(random_state=seed)
-    raise ConfigError(
-        f"attack_params.shokri.attack_model: {name!r} is not allowed; allowed: "
-        f"{', '.join(ATTACK_MODELS)}"
-    )
+def _p_in(model: ClassifierMixin, features: np.ndarray) -> np.ndarray:
+    """The model's P(in) for each row, as float64."""
+    column = list(model.classes_).index(True)
+    return np.asarray(model.predict_proba(features)[:, column], dtype=np.float64)
 
 
-def _fit(name: str, seed: int, features: np.ndarray, member: np.ndarray) -> ClassifierMixin:
-    return attack_model(name, seed=seed).fit(features, member.astype(np.int64))
+def run(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
+    """Shokri et al. 2017, "Membership Inference Attacks against Machine Learning Models"
+    (IEEE S&P), section V: shadow training, one attack model per class.
 
+    Attack training set (section V): every shadow model was queried on the records
+    it was trained on ("in") and on records it never saw ("out"); each such record gives
+    one row (its true label y, the shadow's prediction vector softmax(z), in or out). The
+    rows are partitioned by y and one binary attack model is trained per class, because
+    the prediction vector's distribution depends heavily on the true class. A target
+    record of class y is scored by the class-y model: score = P(in | softmax(z)); member
+    iff score >= 0.5, the attack model's own decision threshold.
 
-def shokri(inp: AttackInput, *, seed: int, **params: str) -> AttackResult:
-    """Shokri et al.'s shadow-model attack, one attack model per class.
+    Features: the full prediction vector softmax(z) in class order, as in the paper: not
+    sorted (the per-class split already conditions on the label, and the class order keeps
+    the true class's posterior apart from the others) and not log-transformed (the
+    probabilities themselves, for every attack model family, to stay closest to the paper).
 
-    Each shadow model was trained on its own records ("in") and not on as many others
-    ("out"); the attack training set holds, for every such record, the shadow's prediction
-    vector softmax(z) labelled in/out (section V-B). Because the output distribution
-    depends heavily on the true class, the set is partitioned by the record's label and one
-    binary attack model is trained per class (section V-C). A target record is scored by
-    its class's model: score = P(in | softmax(z)); member iff score >= 0.5 (the attack
-    model's own decision rule). The prediction vector is used as is, in class order, as in
-    the paper.
-
-    A class with no shadow records, or whose shadow records are all "in" or all "out",
-    has nothing to learn from: its target records are scored by one model trained on all
-    shadow records (a documented fallback, not in the paper).
+    Fallback (not in the paper): a class whose shadow rows are missing, or all "in", or
+    all "out", gives its model nothing to learn; its target records are scored by one
+    pooled model trained on all shadow rows of every class.
 
     Args:
-        inp: needs shadow_logits, shadow_labels and shadow_member.
-        seed: seeds the attack models.
-        **params: ``attack_model`` in ("logreg", "mlp", "gbdt"), default "mlp" (the
-            paper's attack models are neural networks).
+        inp: needs ``shadow_logits``, ``shadow_labels`` and ``shadow_member``.
+        seed: seeds every attack model (the same seed for each class's model).
+        **params: ``attack_model``, a key of :data:`ATTACK_MODELS` ("gbdt", "logreg",
+            "mlp"), default "mlp".
+
+    Returns:
+        Scores P(in), predictions (score >= 0.5) and the threshold 0.5.
+
+    Raises:
+        ConfigError: on an unknown parameter or attack model, missing shadow outputs, or
+            shadow rows that are all "in" or all "out".
     """
-    check_params("shokri", params, {"attack_model": ATTACK_MODELS})
-    name = params.get("attack_model", "mlp")
-    attack_model(name, seed=seed)  # validates the name before any fitting
+    check_params("shokri", params, PARAMS)
+    name = params.get("attack_model", DEFAULT_ATTACK_MODEL)
+    if not isinstance(name, str) or name not in ATTACK_MODELS:
+        raise ConfigError(
+            f"attack_params.shokri.attack_model: {name!r} is not allowed; allowed: "
+            f"{', '.join(ATTACK_MODELS)}"
+        )
     require(
         "shokri",
         shadow_logits=inp.shadow_logits,
         shadow_labels=inp.shadow_labels,
         shadow_member=inp.shadow_member,
     )
+    shadow_in = np.asarray(inp.shadow_member)
+    if shadow_in.all() or not shadow_in.any():
+        raise ConfigError(
+            f"shadow_member: {int(shadow_in.sum())} 'in' rows of {shadow_in.size} is not "
+            "allowed; allowed: at least one 'in' and one 'out' shadow row"
+        )
     shadow_x = softmax(inp.shadow_logits)
     shadow_y = np.asarray(inp.shadow_labels)
-    shadow_in = np.asarray(inp.shadow_member, dtype=bool)
     target_x = softmax(inp.logits)
     labels = np.asarray(inp.labels)
 
-    scores = np.empty(len(labels), dtype=np.float64)
-    fallback = None
+    scores = np.empty(labels.size, dtype=np.float64)
+    pooled: ClassifierMixin | None = None
     for c in np.unique(labels):
-        rows = labels == c
         mine = shadow_y == c
-        if mine.any() and 0 < shadow_in[mine].sum() < mine.sum():
-            model = _fit(name, seed, shadow_x[mine], shadow_in[mine])
+        if 0 < shadow_in[mine].sum() < mine.sum():
+            model = ATTACK_MODELS[name](seed).fit(shadow_x[mine], shadow_in[mine])
         else:
-            fallback = fallback or _fit(name, seed, shadow_x, shadow_in)
-            model = fallback
-        scores[rows] = model.predict_proba(target_x[rows])[:, 1]
+            if pooled is None:
+                pooled = ATTACK_MODELS[name](seed).fit(shadow_x, shadow_in)
+            model = pooled
+        rows = labels == c
+        scores[rows] = _p_in(model, target_x[rows])
     return AttackResult(scores=scores, predictions=scores >= THRESHOLD, threshold=THRESHOLD)

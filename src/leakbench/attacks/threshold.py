@@ -1,6 +1,10 @@
-"""Attacks that threshold one statistic of the target's output; no shadow models."""
+"""Threshold attacks without shadow models: the maximum posterior against a threshold set from
+random-noise queries (Salem et al. 2019) and the loss against the mean training loss (Yeom
+et al. 2018)."""
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
@@ -14,41 +18,94 @@ from leakbench.attacks.base import (
 )
 from leakbench.errors import ConfigError
 
+CONFIDENCE_PARAMS = ("percentile",)
 DEFAULT_PERCENTILE = 90.0
+"""p of the p-th percentile of the noise queries' max posteriors; see :func:`confidence`."""
+
+LOSS_PARAMS: tuple[str, ...] = ()
 
 
-def confidence(inp: AttackInput, *, seed: int, **params: float) -> AttackResult:
-    """Salem et al. 2019 (ML-Leaks, NDSS), section 7, adversary 3: the max posterior.
+def noise_threshold(noise_scores: np.ndarray, *, percentile: float) -> float:
+    """The ``percentile``-th percentile of the noise queries' scores.
 
-    Score = max_c softmax(z)_c. The attacker has no shadow model; it picks the threshold
-    from the target's answers to random noise, which is certainly not training data: the
-    ``percentile``-th percentile of the max posteriors of the noise queries (default 90,
-    i.e. a record must look more confident than 90% of noise). Member iff score > t.
-    ``seed`` is unused: the attack is deterministic.
+    numpy's default (linear) percentile, Hyndman & Fan 1996 type 7: with the R scores sorted
+    increasingly x_(0) <= ... <= x_(R-1) and h = (R - 1) * p / 100, the threshold is
+    x_(floor h) + (h - floor h) * (x_(floor h + 1) - x_(floor h)). At most
+    R - (R - 1) * p / 100 noise scores lie strictly above it, so the rule "member iff
+    score > threshold" flags about (100 - p)% of the noise queries, which are non-members
+    by construction.
+    """
+    return float(np.percentile(np.asarray(noise_scores, dtype=np.float64), percentile))
+
+
+def confidence(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
+    """Salem et al. 2019, "ML-Leaks: Model and Data Independent Membership Inference Attacks
+    and Defenses on Machine Learning Models" (NDSS), section 7, adversary 3: no shadow
+    model and no data from the target's distribution.
+
+    Score = max_c softmax(z)_c, the target's highest posterior on the record. The attacker
+    sets the threshold by querying the target on random inputs (uniform noise), which are
+    not training data: threshold = the p-th percentile of their max posteriors
+    (:func:`noise_threshold`, ``inp.noise_logits`` holds the target's outputs on them). A
+    record is predicted a member iff score > threshold.
+
+    Default p = 90, i.e. the noise records' top 10 percent, following Salem et al. section
+    7; set ``attack_params.confidence.percentile`` to change it.
+
+    Args:
+        inp: needs ``noise_logits``.
+        seed: unused (the attack is deterministic); accepted for the common signature.
+        **params: ``percentile`` (p), a number in [0, 100], default 90.
+
+    Returns:
+        Scores (max posteriors), predictions and the threshold.
+
+    Raises:
+        ConfigError: on an unknown parameter, a percentile that is not a number in
+            [0, 100], or when ``inp.noise_logits`` is None.
     """
     del seed
-    check_params("confidence", params, {"percentile": "0..100"})
+    check_params("confidence", params, CONFIDENCE_PARAMS)
     percentile = params.get("percentile", DEFAULT_PERCENTILE)
-    if not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100:
+    if (
+        isinstance(percentile, bool)
+        or not isinstance(percentile, numbers.Real)
+        or not 0 <= percentile <= 100  # also refuses NaN
+    ):
         raise ConfigError(
-            f"attack_params.confidence.percentile: {percentile!r} is not allowed; "
-            "allowed: 0 <= percentile <= 100"
+            f"attack_params.confidence.percentile: {percentile!r} is not allowed; allowed: "
+            "a number p with 0 <= p <= 100 (the p-th percentile of noise max posteriors)"
         )
     require("confidence", noise_logits=inp.noise_logits)
     scores = softmax(inp.logits).max(axis=1)
-    threshold = float(np.percentile(softmax(inp.noise_logits).max(axis=1), percentile))
+    threshold = noise_threshold(softmax(inp.noise_logits).max(axis=1), percentile=percentile)
     return AttackResult(scores=scores, predictions=scores > threshold, threshold=threshold)
 
 
 def loss(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
-    """Yeom et al. 2018 (CSF), section 3.2, the threshold adversary on the loss.
+    """Yeom et al. 2018, "Privacy Risk in Machine Learning: Analyzing the Connection to
+    Overfitting" (IEEE CSF), section 3.2: the threshold adversary that knows the target's
+    average training loss.
 
-    Score = -l(z, y) with l the cross-entropy; the adversary knows the target's average
-    training loss L and predicts a member iff l(z, y) <= L, i.e. score >= -L. ``seed``
-    is unused: the attack is deterministic.
+    Score = -l(z, y), with l(z, y) = -log softmax(z)_y the cross-entropy of the target's
+    logits z on the record's true label y. The adversary predicts "member" iff
+    l(z, y) <= L, the target's mean training loss (``inp.train_loss``), i.e. iff
+    score >= -L: the threshold is -L in score units. The scores rank records by loss for
+    the threshold-free metrics (AUC, TPR at low FPR).
+
+    Args:
+        inp: needs ``train_loss``.
+        seed: unused (the attack is deterministic); accepted for the common signature.
+        **params: none.
+
+    Returns:
+        Scores (negated losses), predictions and the threshold -L.
+
+    Raises:
+        ConfigError: on any parameter, or when ``inp.train_loss`` is None.
     """
     del seed
-    check_params("loss", params, {})
+    check_params("loss", params, LOSS_PARAMS)
     require("loss", train_loss=inp.train_loss)
     scores = -cross_entropy(inp.logits, inp.labels)
     threshold = -float(inp.train_loss)

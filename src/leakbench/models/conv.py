@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from torch import nn
@@ -31,7 +32,7 @@ def cnn(
     sizes = [input_shape[0], *positive_sizes("arch_params.channels", channels)]
     height, width = input_shape[1], input_shape[2]
     layers: list[nn.Module] = []
-    for c_in, c_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for c_in, c_out in itertools.pairwise(sizes):
         layers += [nn.Conv2d(c_in, c_out, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
         height, width = height // 2, width // 2
     if height < 1 or width < 1:

@@ -17,18 +17,10 @@ import numpy as np
 
 from leakbench import metrics
 from leakbench.attacks import get_attack
-from leakbench.attacks.base import AttackInput, AttackResult
+from leakbench.attacks.base import AttackInput, AttackResult, cross_entropy
 from leakbench.data.pool import Pool
 from leakbench.studies.splits import MembershipSplits
 from leakbench.training import StackedModels, predict_logits
-
-
-def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per-record cross-entropy -log softmax(logits)[label], computed in float64."""
-    z = logits.astype(np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(z).sum(axis=1))
-    return log_norm - z[np.arange(len(labels)), labels]
 
 
 def noise_inputs(pool: Pool, *, count: int, seed: int) -> np.ndarray:
@@ -63,7 +55,7 @@ def query_models(
         member.append(splits.shadow_in[k, shadow_rows[mine]])
 
     noise_logits = predict_logits(target, noise_inputs(pool, count=noise_queries, seed=seed))[0]
-    losses = _cross_entropy(eval_logits, eval_labels)
+    losses = cross_entropy(eval_logits, eval_labels)
     return {
         "eval_index": eval_index,
         "eval_logits": eval_logits,

@@ -38,13 +38,15 @@ def member_rows(
             f"keep: member counts {sorted(set(counts.tolist()))} are not allowed; "
             "allowed: the same number (>= 1) of records for every model"
         )
-    if len(seeds) != keep.shape[0] or not all(
-        isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seeds
-    ):
+    if len(seeds) != keep.shape[0]:
         raise ConfigError(
-            f"seeds: {list(seeds)!r} is not allowed; allowed: one integer per model "
-            f"({keep.shape[0]})"
+            f"seeds: {len(seeds)} seeds for {keep.shape[0]} models are not allowed; "
+            "allowed: one integer seed per model (row of keep)"
         )
+    for seed in seeds:
+        is_int = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+        if not (is_int and 0 <= seed < 2**63):
+            raise ConfigError(f"seeds: {seed!r} is not allowed; allowed: integers in [0, 2**63)")
     labels = np.asarray(y)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ConfigError(

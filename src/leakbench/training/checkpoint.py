@@ -24,6 +24,7 @@ from leakbench.training.ensemble import StackedModels
 
 METADATA_KEY = "leakbench"
 FORMAT = "leakbench.stacked_models/1"
+_KEYS = {"format", "arch", "arch_params", "input_shape", "num_classes", "seeds"}
 
 
 def save_models(path: str | os.PathLike[str], models: StackedModels) -> None:
@@ -57,8 +58,11 @@ def load_models(path: str | os.PathLike[str]) -> StackedModels:
             params = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
     except (OSError, KeyError, ValueError, SafetensorError) as err:
         raise DataError(f"{path}: not a readable leakbench checkpoint ({err!r})") from err
-    if meta.get("format") != FORMAT:
-        raise DataError(f"{path}: format {meta.get('format')!r} is not allowed; allowed: {FORMAT}")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or set(meta) != _KEYS:
+        raise DataError(
+            f"{path}: header {meta!r} is not allowed; allowed: {FORMAT} metadata with keys "
+            f"{', '.join(sorted(_KEYS))}"
+        )
     models = StackedModels(
         arch=meta["arch"],
         arch_params=meta["arch_params"],
@@ -76,7 +80,7 @@ def _check_shapes(path: str | os.PathLike[str], models: StackedModels) -> None:
         expected = {
             name: (models.count, *p.shape) for name, p in models.template().named_parameters()
         }
-    except ConfigError as err:
+    except (ConfigError, TypeError) as err:
         raise DataError(f"{path}: header does not describe a model ({err})") from err
     actual = {name: tuple(t.shape) for name, t in models.params.items()}
     if actual != expected:

@@ -39,6 +39,8 @@ def resolve_device() -> torch.device:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             return device
     allowed = (
-        f"cpu, cuda, cuda:0 .. cuda:{count - 1}" if count else "cpu (this machine has no CUDA device)"
+        f"cpu, cuda, cuda:0 .. cuda:{count - 1}"
+        if count
+        else "cpu (this machine has no CUDA device)"
     )
     raise ConfigError(f"{DEVICE_ENV}: {name!r} is not allowed; allowed: {allowed}")

@@ -40,10 +40,10 @@ def predict_logits(models: StackedModels, x: np.ndarray, *, batch_size: int = 40
         raise ConfigError(f"batch_size: {batch_size!r} is not allowed; allowed: an integer >= 1")
     device = resolve_device()
     net = StackedNet(models.template(), models.count)
-    packed = {name: t.to(device) for name, t in net.pack(models.params).items()}
+    params = net.views(net.pack(models.params).to(device))
     out = np.empty((models.count, len(inputs), models.num_classes), dtype=np.float32)
     x_t = torch.from_numpy(inputs)
     for start in range(0, len(inputs), batch_size):
         chunk = x_t[start : start + batch_size].to(device)
-        out[:, start : start + len(chunk)] = net.forward(packed, chunk, shared=True).cpu().numpy()
+        out[:, start : start + len(chunk)] = net.forward(params, chunk, shared=True).cpu().numpy()
     return out

@@ -58,7 +58,7 @@ def train_sequential(
             order = epoch_order(own_rows, generator).to(device)
             for start, stop in batch_bounds(len(order), config.batch_size):
                 idx = order[start:stop]
-                loss = F.cross_entropy(model(x_t[idx]), y_t[idx])
+                loss = F.cross_entropy(model(x_t.index_select(0, idx)), y_t.index_select(0, idx))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

@@ -1,7 +1,7 @@
 """Train K models of one architecture at once, as one stacked computation.
 
-Model k trains only on the pool rows where ``keep[k]`` is true (the membership mask of
-the LiRA code, Carlini et al. 2022, section VI), from its own seed: the seed fixes its
+Model k trains only on the pool rows where ``keep[k]`` is true (a membership mask like
+the ``keep`` array of Carlini et al. 2022's LiRA code), from its own seed: the seed fixes its
 initialisation (:func:`~leakbench.training.ensemble.seeded_model`) and its batch order (a
 ``torch.Generator`` seeded with it draws each epoch's permutation). Every parameter
 carries a leading model axis, and :class:`~leakbench.training.stacked_net.StackedNet`
@@ -22,14 +22,13 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from leakbench.training.batches import batch_bounds, epoch_order, member_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.ensemble import StackedModels, seeded_model
 from leakbench.training.optim import make_optimizer
-from leakbench.training.stacked_net import StackedNet
+from leakbench.training.stacked_net import StackedNet, cross_entropy_grad
 
 
 def train_stacked(
@@ -69,16 +68,27 @@ def train_stacked(
     input_shape = tuple(np.shape(x)[1:])
     count, n = rows.shape
     device = resolve_device()
-    template, params = _initial_params(
-        arch=arch,
-        arch_params=arch_params,
-        input_shape=input_shape,
-        num_classes=num_classes,
-        seeds=seeds,
-    )
+
+    def fresh(seed: int) -> torch.nn.Sequential:
+        return seeded_model(
+            arch=arch,
+            arch_params=arch_params,
+            input_shape=input_shape,
+            num_classes=num_classes,
+            seed=seed,
+        )
+
+    template = fresh(seeds[0])
     net = StackedNet(template, count)
-    packed = {name: t.to(device).requires_grad_() for name, t in net.pack(params).items()}
-    optimizer = make_optimizer(packed.values(), config)
+    flat = torch.empty(net.size)
+    for k, seed in enumerate(seeds):  # slot k starts as model k would alone
+        model = template if k == 0 else fresh(seed)
+        for name, view in net.model_views(flat, k).items():
+            view.copy_(model.get_parameter(name).detach())
+    flat = flat.to(device)
+    flat.grad = torch.empty_like(flat)  # backward overwrites every element each step
+    weights, grads = net.views(flat), net.views(flat.grad)
+    optimizer = make_optimizer([flat], config)
     x_t = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(device)
     y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
     rows_t = torch.from_numpy(rows)
@@ -89,49 +99,15 @@ def train_stacked(
         for start, stop in batch_bounds(n, config.batch_size):
             idx = order[:, start:stop].reshape(-1)
             xb = x_t.index_select(0, idx).view(count, stop - start, *input_shape)
-            logits = net.forward(packed, xb, shared=False)
-            loss = F.cross_entropy(
-                logits.flatten(0, 1), y_t.index_select(0, idx), reduction="sum"
-            ) / (stop - start)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            tape: list[Any] = []
+            logits = net.forward(weights, xb, shared=False, tape=tape)
+            net.backward(weights, grads, tape, cross_entropy_grad(logits, y_t.index_select(0, idx)))
             optimizer.step()
-    trained = net.unpack({name: t.detach() for name, t in packed.items()})
     return StackedModels(
         arch=arch,
         arch_params=dict(arch_params),
         input_shape=input_shape,
         num_classes=num_classes,
         seeds=seeds,
-        params={name: t.cpu() for name, t in trained.items()},
+        params=net.unpack(flat.cpu()),  # views into one buffer, no copy
     )
-
-
-def _initial_params(
-    *,
-    arch: str,
-    arch_params: dict[str, Any],
-    input_shape: tuple[int, ...],
-    num_classes: int,
-    seeds: tuple[int, ...],
-) -> tuple[torch.nn.Sequential, dict[str, torch.Tensor]]:
-    """Model k's initial weights in slot k: ``params[name][k]`` from ``seeded_model(seeds[k])``."""
-
-    def build(seed: int) -> torch.nn.Sequential:
-        return seeded_model(
-            arch=arch,
-            arch_params=arch_params,
-            input_shape=input_shape,
-            num_classes=num_classes,
-            seed=seed,
-        )
-
-    first = build(seeds[0])
-    params = {
-        name: torch.empty(len(seeds), *p.shape, dtype=p.dtype)
-        for name, p in first.named_parameters()
-    }
-    for k, seed in enumerate(seeds):
-        for name, p in (first if k == 0 else build(seed)).named_parameters():
-            params[name][k] = p.detach()
-    return first, params
