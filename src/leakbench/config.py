@@ -64,13 +64,17 @@ def validate_schema(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dic
 
 def check_names(config: Mapping[str, Any]) -> None:
     """Check every registry name and cross-field rule the schema cannot express."""
+    if "membership" in config:
+        _check_membership(config["membership"])
+    if "property_poisoning" in config:
+        _check_property_poisoning(config["property_poisoning"])
+
+
+def _check_membership(study: Mapping[str, Any]) -> None:
     from leakbench.attacks import ATTACKS
     from leakbench.data.registry import DATASETS
     from leakbench.models import ARCHITECTURES
 
-    study = config.get("membership")
-    if study is None:
-        return
     for name in study["attacks"]:
         if name not in ATTACKS:
             raise UnknownNameError("membership.attacks", name, ATTACKS)
@@ -90,6 +94,48 @@ def check_names(config: Mapping[str, Any]) -> None:
                 "twice; each (dataset, variant) pair must be unique"
             )
         seen.add(cell)
+
+
+def _check_property_poisoning(study: Mapping[str, Any]) -> None:
+    from leakbench.data.registry import DATASETS
+    from leakbench.models import ARCHITECTURES
+
+    key = "property_poisoning"
+    if study["dataset"] not in DATASETS:
+        raise UnknownNameError(f"{key}.dataset", study["dataset"], DATASETS)
+    spec = DATASETS[study["dataset"]]
+    for name in study["properties"]:
+        if name not in spec.properties:
+            raise UnknownNameError(f"{key}.properties", name, spec.properties)
+    for i, (t0, t1) in enumerate(study["ratio_pairs"]):
+        if not t0 < t1:
+            raise ConfigError(
+                f"{key}.ratio_pairs.{i}: ({t0}, {t1}) is not allowed; allowed: t0 < t1, "
+                "both in [0, 1]"
+            )
+    if not study["target_label"] < spec.num_classes:
+        raise ConfigError(
+            f"{key}.target_label: {study['target_label']} is not allowed; allowed: 0 .. "
+            f"{spec.num_classes - 1} (classes of {study['dataset']})"
+        )
+    if study["query_selection"] == "uncertain" and 0 not in study["poison_rates"]:
+        raise ConfigError(
+            f"{key}.query_selection: 'uncertain' is not allowed without 0 in poison_rates; "
+            "allowed: random, or add 0 (the unpoisoned shadows it asks)"
+        )
+    variants = [row["variant"] for row in study["models"]]
+    for i, row in enumerate(study["models"]):
+        if row["arch"] not in ARCHITECTURES:
+            raise UnknownNameError(f"{key}.models.{i}.arch", row["arch"], ARCHITECTURES)
+        if variants.count(row["variant"]) > 1:
+            raise ConfigError(f"{key}.models.{i}.variant: {row['variant']!r} appears twice")
+    regression = study["regression"]
+    seen = sorted(set(regression["target_ratios"]) & set(regression["shadow_ratios"]))
+    if seen:
+        raise ConfigError(
+            f"{key}.regression.target_ratios: {seen} are shadow ratios too; allowed: ratios "
+            "no shadow model trains at"
+        )
 
 
 def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:

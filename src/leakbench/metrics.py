@@ -244,3 +244,40 @@ def membership_metrics(
     for level in FPR_LEVELS:
         result[f"tpr_at_fpr_{level}"] = tpr_at_fpr(scores=scores, member=m, fpr=level)
     return result
+
+
+def clopper_pearson(
+    *, successes: int, trials: int, confidence: float = 0.95
+) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) confidence interval of a binomial proportion k / n.
+
+    With a = 1 - confidence, lower = B(a/2; k, n - k + 1) and upper = B(1 - a/2; k + 1,
+    n - k), where B(q; alpha, beta) is the q-quantile of the beta distribution; lower = 0
+    when k = 0 and upper = 1 when k = n (Clopper & Pearson 1934, "The use of confidence or
+    fiducial limits illustrated in the case of the binomial", Biometrika 26). It covers the
+    true proportion with probability at least ``confidence`` for every n and p. Used for
+    attack accuracy over target models here and for TPR/FPR in DP audits (Nasr et al. 2021,
+    section 4).
+
+    Args:
+        successes: k, 0 <= k <= n.
+        trials: n >= 1.
+        confidence: in (0, 1).
+    """
+    from scipy.stats import beta
+
+    for key, value in (("successes", successes), ("trials", trials)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"{key}: {value!r} is not allowed; allowed: an integer")
+    if not 0 <= successes <= trials or trials < 1:
+        raise ConfigError(
+            f"successes, trials: {successes}, {trials} are not allowed; allowed: "
+            "0 <= k <= n, n >= 1"
+        )
+    if not 0 < confidence < 1:
+        raise ConfigError(f"confidence: {confidence!r} is not allowed; allowed: 0 < c < 1")
+    alpha = 1 - confidence
+    k, n = int(successes), int(trials)
+    lower = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    upper = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lower, upper

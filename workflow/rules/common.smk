@@ -25,6 +25,9 @@ wildcard_constraints:
     role="target|shadow",
     attack="[a-z0-9_]+",
     study="[a-z0-9_]+",
+    property="[a-z0-9_]+",
+    model="[a-z0-9][a-z0-9_-]*",
+    rate="[0-9][0-9.e-]*",
 
 
 def lib(*parts):
@@ -109,3 +112,44 @@ def final_outputs():
         if name in config:
             out += list(spec.outputs) + [f"results/tracking/{name}.json"]
     return out
+
+
+def property_rates(kind):
+    """Poisoning rates as path parts: ``pairs`` for the two-world groups, ``regression``."""
+    from leakbench.steps.property_poisoning import REGRESSION, poison_rates
+
+    study = config.get("property_poisoning")
+    if study is None:
+        return []
+    group = REGRESSION if kind == "regression" else "pairs"
+    return [f"{rate:g}" for rate in poison_rates(study, group)]
+
+
+def property_model(wildcards):
+    """The config row of the job's model variant."""
+    for row in config["property_poisoning"]["models"]:
+        if row["variant"] == wildcards.model:
+            return row
+    raise ValueError(f"property_poisoning: no model row {wildcards.model!r}")
+
+
+def property_records(kind):
+    """Every metrics record of the property-poisoning study (``pairs`` or ``regression``)."""
+    from leakbench.steps.property_poisoning import group_name
+
+    study = config.get("property_poisoning")
+    if study is None:
+        return []
+    base = f"results/attacks/property_poisoning/{study['dataset']}"
+    models = [row["variant"] for row in study["models"]]
+    if kind == "regression":
+        return expand(
+            f"{base}/{{prop}}/regression/{{model}}.json", prop=study["properties"], model=models
+        )
+    return expand(
+        f"{base}/{{prop}}/{{group}}/{{model}}/p{{rate}}.json",
+        prop=study["properties"],
+        group=[group_name(t0, t1) for t0, t1 in study["ratio_pairs"]],
+        model=models,
+        rate=property_rates("pairs"),
+    )

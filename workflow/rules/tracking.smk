@@ -6,7 +6,7 @@ rule log_membership:
     input:
         code=lib("tracking.py"),
         metrics=rules.aggregate_membership.input.metrics,
-        rocs=rules.aggregate_membership.input.rocs,
+        cell_files=rules.aggregate_membership.input.rocs,
         figure=rules.aggregate_membership.output.png,
     output:
         "results/tracking/membership.json",
@@ -18,3 +18,14 @@ rule log_membership:
         ENV
     script:
         "../scripts/log_study.py"
+
+
+use rule log_membership as log_property_poisoning with:
+    input:
+        code=lib("tracking.py"),
+        metrics=property_records("pairs") + property_records("regression"),
+        figure="results/figures/property_poisoning.png",
+    output:
+        "results/tracking/property_poisoning.json",
+    log:
+        "results/logs/log_property_poisoning.log",

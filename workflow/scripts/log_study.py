@@ -7,7 +7,7 @@ log_to(snakemake.log[0])
 tracking.log(
     study=snakemake.rule.removeprefix("log_"),
     metrics=list(snakemake.input.metrics),
-    rocs=list(snakemake.input.rocs),
+    cell_files=list(snakemake.input.get("cell_files", [])),
     figure=snakemake.input.figure,
     receipt=snakemake.output[0],
     default_uri=snakemake.params.default_uri,

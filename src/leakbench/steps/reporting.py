@@ -8,6 +8,7 @@ from typing import Any
 
 from leakbench.io import write_json
 from leakbench.reporting.figures import membership_roc_figure, read_roc_csv, save_figure
+from leakbench.reporting.property import attack_figure, attack_table, regression_table
 from leakbench.reporting.records import load_records
 from leakbench.reporting.tables import membership_table, write_table_csv, write_table_md
 
@@ -59,3 +60,36 @@ def membership(
         dataset, label = _panel(record, variants)
         curves.setdefault(dataset, {})[label] = read_roc_csv(path=roc)
     save_figure(figure=membership_roc_figure(rocs=curves), stem=figure_stem)
+
+
+def property_poisoning(
+    *,
+    metrics: Sequence[str | Path],
+    regression: Sequence[str | Path],
+    csv_out: str | Path,
+    md_out: str | Path,
+    regression_csv_out: str | Path,
+    regression_md_out: str | Path,
+    summary_out: str | Path,
+    figure_stem: str | Path,
+) -> None:
+    """Aggregate the property-poisoning study: attack table, regression table, the DVC
+    summary ``{property: {t0-t1: {model: {p: accuracy}}}, "regression": ...}`` and the figure."""
+    table = attack_table(records=load_records(paths=metrics))
+    write_table_csv(table=table, path=csv_out)
+    write_table_md(table=table, path=md_out)
+    reg = regression_table(records=load_records(paths=regression))
+    write_table_csv(table=reg, path=regression_csv_out)
+    write_table_md(table=reg, path=regression_md_out)
+
+    summary: dict[str, Any] = {}
+    for row in table.itertuples(index=False):
+        pair = f"{row.t0:g}-{row.t1:g}"
+        cell = summary.setdefault(row.property, {}).setdefault(pair, {}).setdefault(row.model, {})
+        cell[f"p{row.poison_rate:g}"] = round(row.attack_accuracy, 4)
+    for row in reg.itertuples(index=False):
+        summary.setdefault(row.property, {}).setdefault("regression_mae", {})[row.model] = round(
+            row.mae, 4
+        )
+    write_json(summary_out, summary)
+    save_figure(figure=attack_figure(table=table), stem=figure_stem)

@@ -28,4 +28,18 @@ STUDIES: dict[str, StudySpec] = {
             "results/figures/membership_roc.pdf",
         ),
     ),
+    "property_poisoning": StudySpec(
+        name="property_poisoning",
+        description="Property inference from poisoning: label-only queries, shadow threshold",
+        reference="Mahloujifar et al. 2022 (S&P), sections I and VI",
+        outputs=(
+            "results/tables/property_poisoning.csv",
+            "results/tables/property_poisoning.md",
+            "results/tables/property_regression.csv",
+            "results/tables/property_regression.md",
+            "results/metrics/property_poisoning.json",
+            "results/figures/property_poisoning.png",
+            "results/figures/property_poisoning.pdf",
+        ),
+    ),
 }

@@ -1,0 +1,147 @@
+# Property inference from poisoning (Mahloujifar et al. 2022): sides -> train every group of
+# models once per poisoning rate (stacked) -> label-only attack -> tables and figure.
+PROPERTY = "results/models/property_poisoning/{dataset}/{property}"
+PROPERTY_ATTACKS = "results/attacks/property_poisoning/{dataset}/{property}"
+PAIR = "[0-9.]+-[0-9.]+"  # a ratio pair t0-t1
+PROPERTY_CODE = ("poisoning", "studies/property_splits.py", "steps/property_poisoning.py")
+
+
+rule split_property_poisoning:
+    input:
+        code=lib(*PROPERTY_CODE),
+        pool="results/data/{dataset}/pool.npz",
+    output:
+        f"{PROPERTY}/sides.npz",
+    params:
+        study=config.get("property_poisoning"),
+        seed=config["seed"],
+    log:
+        "results/logs/split_property_poisoning/{dataset}/{property}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/split_property_poisoning.py"
+
+
+rule train_property_poisoning:
+    input:
+        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "models", "training"),
+        pool="results/data/{dataset}/pool.npz",
+        sides=f"{PROPERTY}/sides.npz",
+    output:
+        expand(
+            f"{PROPERTY}/{{group}}/{{model}}/p{{rate}}.safetensors",
+            rate=property_rates("pairs"),
+            allow_missing=True,
+        ),
+    wildcard_constraints:
+        group=PAIR,
+    params:
+        model=property_model,
+        study=config.get("property_poisoning"),
+        seed=config["seed"],
+    log:
+        "results/logs/train_property_poisoning/{dataset}/{property}/{group}/{model}.log",
+    benchmark:
+        "results/benchmarks/train_property_poisoning/{dataset}/{property}/{group}/{model}.tsv"
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/train_property_poisoning.py"
+
+
+use rule train_property_poisoning as train_property_regression with:
+    output:
+        expand(
+            f"{PROPERTY}/{{group}}/{{model}}/p{{rate}}.safetensors",
+            rate=property_rates("regression"),
+            allow_missing=True,
+        ),
+    wildcard_constraints:
+        group="regression",
+    log:
+        "results/logs/train_property_regression/{dataset}/{property}/{group}/{model}.log",
+    benchmark:
+        "results/benchmarks/train_property_regression/{dataset}/{property}/{group}/{model}.tsv"
+
+
+rule attack_property_poisoning:
+    input:
+        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "attacks", "metrics.py"),
+        pool="results/data/{dataset}/pool.npz",
+        sides=f"{PROPERTY}/sides.npz",
+        models=expand(
+            f"{PROPERTY}/{{group}}/{{model}}/p{{rate}}.safetensors",
+            rate=property_rates("pairs"),
+            allow_missing=True,
+        ),
+    wildcard_constraints:
+        group=PAIR,
+    output:
+        expand(
+            f"{PROPERTY_ATTACKS}/{{group}}/{{model}}/p{{rate}}.json",
+            rate=property_rates("pairs"),
+            allow_missing=True,
+        ),
+    params:
+        model=property_model,
+        study=config.get("property_poisoning"),
+        seed=config["seed"],
+    log:
+        "results/logs/attack_property_poisoning/{dataset}/{property}/{group}/{model}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/attack_property_poisoning.py"
+
+
+rule attack_property_regression:
+    input:
+        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "attacks", "metrics.py"),
+        pool="results/data/{dataset}/pool.npz",
+        sides=f"{PROPERTY}/sides.npz",
+        models=expand(
+            f"{PROPERTY}/regression/{{model}}/p{{rate}}.safetensors",
+            rate=property_rates("regression"),
+            allow_missing=True,
+        ),
+    output:
+        f"{PROPERTY_ATTACKS}/regression/{{model}}.json",
+    params:
+        model=property_model,
+        study=config.get("property_poisoning"),
+        seed=config["seed"],
+    log:
+        "results/logs/attack_property_regression/{dataset}/{property}/{model}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/attack_property_regression.py"
+
+
+rule aggregate_property_poisoning:
+    input:
+        code=lib("reporting"),
+        metrics=property_records("pairs"),
+        regression=property_records("regression"),
+    output:
+        csv=report(
+            "results/tables/property_poisoning.csv", category="Property inference from poisoning"
+        ),
+        md="results/tables/property_poisoning.md",
+        regression_csv="results/tables/property_regression.csv",
+        regression_md="results/tables/property_regression.md",
+        summary="results/metrics/property_poisoning.json",
+        png=report(
+            "results/figures/property_poisoning.png",
+            caption="../report/property_poisoning.rst",
+            category="Property inference from poisoning",
+        ),
+        pdf="results/figures/property_poisoning.pdf",
+    log:
+        "results/logs/aggregate_property_poisoning.log",
+    conda:
+        ENV
+    script:
+        "../scripts/aggregate_property_poisoning.py"
