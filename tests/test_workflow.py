@@ -77,6 +77,13 @@ def test_dry_run_plans_every_stage(repo_root, tmp_path):
         "attack_membership",
         "aggregate_membership",
         "log_membership",
+        "split_property_poisoning",
+        "train_property_poisoning",
+        "train_property_regression",
+        "attack_property_poisoning",
+        "attack_property_regression",
+        "aggregate_property_poisoning",
+        "log_property_poisoning",
     ):
         assert rule in proc.stdout, rule
 
@@ -89,6 +96,10 @@ def test_outputs_exist_and_are_byte_identical_across_runs_and_cores(runs):
         "results/figures/membership_roc.png",
         "results/figures/membership_roc.pdf",
         "results/metrics/membership.json",
+        "results/tables/property_poisoning.csv",
+        "results/tables/property_regression.md",
+        "results/figures/property_poisoning.png",
+        "results/metrics/property_poisoning.json",
     ):
         assert name in one, name
     assert len(one) > 20
@@ -103,10 +114,21 @@ def test_second_invocation_does_nothing(repo_root, runs):
 
 def test_mlflow_holds_one_run_per_cell(repo_root, runs):
     config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
-    cells = len(config["membership"]["grid"]) * len(config["membership"]["attacks"])
+    membership = len(config["membership"]["grid"]) * len(config["membership"]["attacks"])
+    study = config["property_poisoning"]
+    groups = len(study["properties"]) * len(study["models"])
+    poisoning = groups * (len(study["ratio_pairs"]) * len(study["poison_rates"]) + 1)
+    query = (
+        "SELECT r.name FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
+        "WHERE e.name = ?"
+    )
     with sqlite3.connect(runs["1"] / "mlflow.db") as db:
-        names = [r[0] for r in db.execute("SELECT name FROM runs")]
-    assert len(names) == cells == len(set(names))
+        for experiment, cells in (
+            ("leakbench-membership", membership),
+            ("leakbench-property_poisoning", poisoning),
+        ):
+            names = [r[0] for r in db.execute(query, (experiment,))]
+            assert len(names) == cells == len(set(names)), experiment
 
 
 def test_bad_config_stops_before_any_job(repo_root, tmp_path):
