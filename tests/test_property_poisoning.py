@@ -32,7 +32,7 @@ def test_poison_count_is_the_fraction_of_the_final_training_set():
 
 @pytest.mark.parametrize("rate", [-0.01, 1.0, 1.5, True])
 def test_poison_rate_outside_zero_one_is_refused(rate):
-    with pytest.raises(ConfigError, match="poison_rates: .* 0 <= p < 1"):
+    with pytest.raises(ConfigError, match=r"poison_rates: .* 0 <= p < 1"):
         poison_count(rate=rate, clean=100)
 
 
@@ -62,7 +62,7 @@ def test_sample_fraction_is_exact_and_deterministic():
         assert picked.size == np.unique(picked).size == 200
         assert prop[picked].sum() == round(fraction * 200)
         assert picked.tolist() == again.tolist()
-    with pytest.raises(ConfigError, match="ratios: 1.0 of 300 records needs 300 records"):
+    with pytest.raises(ConfigError, match=r"ratios: 1\.0 of 300 records needs 300 records"):
         sample_fraction(rows=rows, prop=prop, size=300, fraction=1.0, rng=np.random.default_rng(0))
 
 
