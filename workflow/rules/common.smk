@@ -118,9 +118,7 @@ def property_rates(kind):
     """Poisoning rates as path parts: ``pairs`` for the two-world groups, ``regression``."""
     from leakbench.steps.property_poisoning import REGRESSION, poison_rates
 
-    study = config.get("property_poisoning")
-    if study is None:
-        return []
+    study = config["property_poisoning"]
     group = REGRESSION if kind == "regression" else "pairs"
     return [f"{rate:g}" for rate in poison_rates(study, group)]
 
@@ -137,9 +135,7 @@ def property_records(kind):
     """Every metrics record of the property-poisoning study (``pairs`` or ``regression``)."""
     from leakbench.steps.property_poisoning import group_name
 
-    study = config.get("property_poisoning")
-    if study is None:
-        return []
+    study = config["property_poisoning"]
     base = f"results/attacks/property_poisoning/{study['dataset']}"
     models = [row["variant"] for row in study["models"]]
     if kind == "regression":

@@ -13,7 +13,7 @@ rule split_property_poisoning:
     output:
         f"{PROPERTY}/sides.npz",
     params:
-        study=config.get("property_poisoning"),
+        study=config["property_poisoning"],
         seed=config["seed"],
     log:
         "results/logs/split_property_poisoning/{dataset}/{property}.log",
@@ -38,7 +38,7 @@ rule train_property_poisoning:
         group=PAIR,
     params:
         model=property_model,
-        study=config.get("property_poisoning"),
+        study=config["property_poisoning"],
         seed=config["seed"],
     log:
         "results/logs/train_property_poisoning/{dataset}/{property}/{group}/{model}.log",
@@ -86,7 +86,7 @@ rule attack_property_poisoning:
         ),
     params:
         model=property_model,
-        study=config.get("property_poisoning"),
+        study=config["property_poisoning"],
         seed=config["seed"],
     log:
         "results/logs/attack_property_poisoning/{dataset}/{property}/{group}/{model}.log",
@@ -110,7 +110,7 @@ rule attack_property_regression:
         f"{PROPERTY_ATTACKS}/regression/{{model}}.json",
     params:
         model=property_model,
-        study=config.get("property_poisoning"),
+        study=config["property_poisoning"],
         seed=config["seed"],
     log:
         "results/logs/attack_property_regression/{dataset}/{property}/{model}.log",
