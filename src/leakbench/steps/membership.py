@@ -68,13 +68,7 @@ def train(
         seeds=role_seeds(
             seed=seed, dataset=dataset, variant=variant, role=role, count=keep.shape[0]
         ),
-        config=TrainConfig(
-            epochs=row["epochs"],
-            batch_size=row["batch_size"],
-            lr=row["lr"],
-            weight_decay=row["weight_decay"],
-            optimizer=row["optimizer"],
-        ),
+        config=TrainConfig.from_row(row),
     )
     save_models(out, models)
 

@@ -238,6 +238,26 @@ def _grid(
     }
 
 
+def _attack_inputs(
+    *,
+    pool: Path,
+    sides: Path,
+    models: Sequence[str | Path],
+    study: Mapping[str, Any],
+    group: str,
+) -> tuple[Pool, PropertySides, study_lib.ModelPlan, list[float], np.ndarray]:
+    """What every attack job of a group starts from: the pool, the sides, the plan, the
+    group's poisoning rates (``models[i]`` is rate i's file) and the query rows."""
+    configure_torch()
+    data = Pool.load(pool)
+    row_sides = PropertySides.from_arrays(read_npz(sides))
+    plan = _plan(study, group)
+    rates = poison_rates(study, group)
+    clean = models[rates.index(0)] if 0 in rates else None
+    queries = _queries(data=data, row_sides=row_sides, plan=plan, study=study, clean_models=clean)
+    return data, row_sides, plan, rates, queries
+
+
 def attack(
     *,
     pool: Path,
@@ -253,13 +273,9 @@ def attack(
 ) -> None:
     """The two-world attack at every poisoning rate of a group: threshold from the shadows,
     accuracy (Clopper-Pearson 95% interval) on the targets, and their clean test accuracy."""
-    configure_torch()
-    data = Pool.load(pool)
-    row_sides = PropertySides.from_arrays(read_npz(sides))
-    plan = _plan(study, group)
-    rates = poison_rates(study, group)
-    clean = models[rates.index(0)] if 0 in rates else None
-    queries = _queries(data=data, row_sides=row_sides, plan=plan, study=study, clean_models=clean)
+    data, row_sides, plan, rates, queries = _attack_inputs(
+        pool=pool, sides=sides, models=models, study=study, group=group
+    )
     t0, t1 = float(plan.ratio.min()), float(plan.ratio.max())
     world = plan.ratio == t1
     target, shadow = plan.is_target, ~plan.is_target
@@ -315,14 +331,10 @@ def attack_regression(
     """The ratio regression: isotonic map from score to ratio fitted on the shadows, mean
     absolute error of the estimated ratio on targets at ratios no shadow saw.
     ``models[i]`` holds the group's models at ``poison_rates(study, "regression")[i]``."""
-    configure_torch()
-    data = Pool.load(pool)
-    row_sides = PropertySides.from_arrays(read_npz(sides))
-    plan = _plan(study, REGRESSION)
-    rates = poison_rates(study, REGRESSION)
+    data, row_sides, plan, rates, queries = _attack_inputs(
+        pool=pool, sides=sides, models=models, study=study, group=REGRESSION
+    )
     rate = study[REGRESSION]["poison_rate"]
-    clean = models[rates.index(0)] if 0 in rates else None
-    queries = _queries(data=data, row_sides=row_sides, plan=plan, study=study, clean_models=clean)
     stacked = load_models(models[rates.index(rate)])
     scores = study_lib.query_scores(
         models=stacked, x=data.x[queries], target_label=study["target_label"]

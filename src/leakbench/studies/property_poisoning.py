@@ -130,13 +130,7 @@ def train_group(
         num_classes=pool.num_classes,
         keep=keep,
         seeds=list(init_seeds),
-        config=TrainConfig(
-            epochs=model["epochs"],
-            batch_size=model["batch_size"],
-            lr=model["lr"],
-            weight_decay=model["weight_decay"],
-            optimizer=model["optimizer"],
-        ),
+        config=TrainConfig.from_row(model),
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from leakbench.errors import ConfigError
 
@@ -41,6 +43,12 @@ class TrainConfig:
     lr: float
     weight_decay: float = 0.0
     optimizer: str = "adam"
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> TrainConfig:
+        """The training settings of a config row (a grid row or a model row)."""
+        keys = ("epochs", "batch_size", "lr", "weight_decay", "optimizer")
+        return cls(**{key: row[key] for key in keys})
 
     def __post_init__(self) -> None:
         checks = (
