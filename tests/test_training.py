@@ -308,7 +308,8 @@ def test_checkpoint_metadata_is_json_in_the_safetensors_header(tmp_path):
         assert sorted(handle.keys()) == sorted(models.params)
     assert meta == {
         "leakbench": '{"arch":"mlp","arch_params":{"hidden":[9,5]},'
-        '"format":"leakbench.stacked_models/1","input_shape":[7],"num_classes":3,"seeds":[11,12]}'
+        '"format":"leakbench.stacked_models/2","input_shape":[7],"num_classes":3,'
+        '"privacy":null,"seeds":[11,12]}'
     }
 
 

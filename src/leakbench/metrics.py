@@ -264,8 +264,6 @@ def clopper_pearson(
         trials: n >= 1.
         confidence: in (0, 1).
     """
-    from scipy.stats import beta
-
     for key, value in (("successes", successes), ("trials", trials)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ConfigError(f"{key}: {value!r} is not allowed; allowed: an integer")
@@ -276,8 +274,22 @@ def clopper_pearson(
         )
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence: {confidence!r} is not allowed; allowed: 0 < c < 1")
+    lower, upper = clopper_pearson_arrays(
+        successes=np.array([successes]), trials=np.array([trials]), confidence=confidence
+    )
+    return float(lower[0]), float(upper[0])
+
+
+def clopper_pearson_arrays(
+    *, successes: np.ndarray, trials: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`clopper_pearson` for arrays of (k, n) at once, unchecked: integer arrays of one
+    shape with 0 <= k <= n and n >= 1. Returns float64 (lower, upper) arrays."""
+    from scipy.stats import beta
+
     alpha = 1 - confidence
-    k, n = int(successes), int(trials)
-    lower = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    upper = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return lower, upper
+    k, n = np.asarray(successes, dtype=np.float64), np.asarray(trials, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the k = 0 and k = n ends
+        lower = np.where(k == 0, 0.0, beta.ppf(alpha / 2, k, n - k + 1))
+        upper = np.where(k == n, 1.0, beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lower.astype(np.float64), upper.astype(np.float64)

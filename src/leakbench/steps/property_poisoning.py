@@ -199,6 +199,7 @@ def _shadows_only(models: StackedModels, plan: study_lib.ModelPlan) -> StackedMo
         num_classes=models.num_classes,
         seeds=tuple(s for s, k in zip(models.seeds, keep, strict=True) if k),
         params={name: t[torch.from_numpy(keep)] for name, t in models.params.items()},
+        privacy=models.privacy,
     )
 
 

@@ -2,7 +2,8 @@
 
 The file holds one tensor per parameter name (``[K, *shape]``, float32) and, in the
 safetensors header's metadata under the single key ``"leakbench"``, canonical JSON with
-the architecture, its parameters, the input shape, the class count and the seeds. One
+the architecture, its parameters, the input shape, the class count, the seeds and the DP
+noise calibration (null without DP). One
 metadata key keeps the header's bytes fixed (the format stores metadata as a map, whose
 order is not otherwise guaranteed); tensors are ordered by the format itself. Loading
 parses JSON and raw little-endian arrays only, so a checkpoint cannot run code.
@@ -23,8 +24,8 @@ from leakbench.io import write_bytes
 from leakbench.training.ensemble import StackedModels
 
 METADATA_KEY = "leakbench"
-FORMAT = "leakbench.stacked_models/1"
-_KEYS = {"format", "arch", "arch_params", "input_shape", "num_classes", "seeds"}
+FORMAT = "leakbench.stacked_models/2"
+_KEYS = {"format", "arch", "arch_params", "input_shape", "num_classes", "seeds", "privacy"}
 
 
 def save_models(path: str | os.PathLike[str], models: StackedModels) -> None:
@@ -36,6 +37,7 @@ def save_models(path: str | os.PathLike[str], models: StackedModels) -> None:
         "input_shape": list(models.input_shape),
         "num_classes": models.num_classes,
         "seeds": list(models.seeds),
+        "privacy": models.privacy,
     }
     header = json.dumps(meta, sort_keys=True, separators=(",", ":"), allow_nan=False)
     tensors = {
@@ -70,6 +72,7 @@ def load_models(path: str | os.PathLike[str]) -> StackedModels:
         num_classes=meta["num_classes"],
         seeds=tuple(meta["seeds"]),
         params=params,
+        privacy=meta["privacy"],
     )
     _check_shapes(path, models)
     return models

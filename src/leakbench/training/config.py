@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leakbench.errors import ConfigError
+from leakbench.privacy import DPConfig
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -33,6 +34,8 @@ class TrainConfig:
             (coupled L2, as in ``torch.optim``; >= 0).
         optimizer: ``"adam"`` (Kingma and Ba 2015, torch defaults betas=(0.9, 0.999),
             eps=1e-8) or ``"sgd"`` (plain, no momentum).
+        privacy: DP-SGD settings, or None for ordinary training. A config row's
+            ``privacy`` with epsilon = inf gives None: no DP is the plain path, exactly.
 
     Raises:
         ConfigError: naming the field, its value and what is allowed.
@@ -43,12 +46,18 @@ class TrainConfig:
     lr: float
     weight_decay: float = 0.0
     optimizer: str = "adam"
+    privacy: DPConfig | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TrainConfig:
-        """The training settings of a config row (a grid row or a model row)."""
+        """The training settings of a config row (a grid row or a model row), with its
+        optional ``privacy`` mapping (:meth:`DPConfig.from_mapping`)."""
         keys = ("epochs", "batch_size", "lr", "weight_decay", "optimizer")
-        return cls(**{key: row[key] for key in keys})
+        privacy = DPConfig.from_mapping(row["privacy"]) if row.get("privacy") else None
+        return cls(
+            **{key: row[key] for key in keys},
+            privacy=privacy if privacy is not None and privacy.private else None,
+        )
 
     def __post_init__(self) -> None:
         checks = (
@@ -61,6 +70,12 @@ class TrainConfig:
                 "a finite number >= 0",
             ),
             ("optimizer", self.optimizer in OPTIMIZERS, ", ".join(OPTIMIZERS)),
+            (
+                "privacy",
+                self.privacy is None
+                or (isinstance(self.privacy, DPConfig) and self.privacy.private),
+                "None or a DPConfig with a finite epsilon",
+            ),
         )
         for key, ok, allowed in checks:
             if not ok:

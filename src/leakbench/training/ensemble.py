@@ -45,6 +45,10 @@ class StackedModels:
         params: ``name -> tensor [K, *shape]``; ``params[name][k]`` is parameter ``name``
             of model k, with the names and shapes of the single ``nn.Module`` that
             :func:`leakbench.models.build_model` returns.
+        privacy: for DP-SGD models, the noise calibration they were trained with
+            (:meth:`leakbench.privacy.Calibration.as_dict`: accountant, noise multiplier,
+            sampling rate, steps, clipping norm, delta, target and reported epsilon);
+            None for ordinary training.
     """
 
     arch: str
@@ -53,6 +57,7 @@ class StackedModels:
     num_classes: int
     seeds: tuple[int, ...]
     params: dict[str, torch.Tensor]
+    privacy: dict[str, Any] | None = None
 
     @property
     def count(self) -> int:

@@ -13,6 +13,11 @@ term, so its gradient is exactly the one it would get alone. Adam and SGD update
 element on its own, so one optimiser over the stacked tensors takes the same steps as K
 independent optimisers, and the result equals :func:`~.sequential.train_sequential` up to
 floating-point rounding (batched and single matmuls sum in different orders).
+
+With ``config.privacy`` set, the same stacked computation runs DP-SGD instead
+(:mod:`~leakbench.training.private`): Poisson batches, per-sample clipping inside the
+hand-written backward pass, per-model Gaussian noise, and the noise calibration recorded
+with the models.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from leakbench.privacy import calibrate
 from leakbench.training.batches import batch_bounds, epoch_order, member_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.ensemble import StackedModels, seeded_model
 from leakbench.training.optim import make_optimizer
+from leakbench.training.private import private_epochs
 from leakbench.training.stacked_net import StackedNet, cross_entropy_grad
 
 
@@ -87,22 +94,24 @@ def train_stacked(
             view.copy_(model.get_parameter(name).detach())
     flat = flat.to(device)
     flat.grad = torch.empty_like(flat)  # backward overwrites every element each step
-    weights, grads = net.views(flat), net.views(flat.grad)
-    optimizer = make_optimizer([flat], config)
-    x_t = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(device)
-    y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
-    rows_t = torch.from_numpy(rows)
-    generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-    for _ in range(config.epochs):
-        order = torch.stack([epoch_order(r, g) for r, g in zip(rows_t, generators, strict=True)])
-        order = order.to(device)
-        for start, stop in batch_bounds(n, config.batch_size):
-            idx = order[:, start:stop].reshape(-1)
-            xb = x_t.index_select(0, idx).view(count, stop - start, *input_shape)
-            tape: list[Any] = []
-            logits = net.forward(weights, xb, shared=False, tape=tape)
-            net.backward(weights, grads, tape, cross_entropy_grad(logits, y_t.index_select(0, idx)))
-            optimizer.step()
+    job = {
+        "net": net,
+        "flat": flat,
+        "optimizer": make_optimizer([flat], config),
+        "x": torch.as_tensor(np.asarray(x, dtype=np.float32)).to(device),
+        "y": torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device),
+        "rows": torch.from_numpy(rows),
+        "generators": [torch.Generator().manual_seed(seed) for seed in seeds],
+        "input_shape": input_shape,
+    }
+    calibration = None
+    if config.privacy is None:
+        _epochs(**job, config=config)
+    else:
+        calibration = calibrate(
+            config.privacy, records=n, batch_size=config.batch_size, epochs=config.epochs
+        )
+        private_epochs(**job, calibration=calibration)
     return StackedModels(
         arch=arch,
         arch_params=dict(arch_params),
@@ -110,4 +119,32 @@ def train_stacked(
         num_classes=num_classes,
         seeds=seeds,
         params=net.unpack(flat.cpu()),  # views into one buffer, no copy
+        privacy=None if calibration is None else calibration.as_dict(),
     )
+
+
+def _epochs(
+    *,
+    net: StackedNet,
+    flat: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    rows: torch.Tensor,
+    generators: Sequence[torch.Generator],
+    input_shape: tuple[int, ...],
+    config: TrainConfig,
+) -> None:
+    """Ordinary training: each epoch, model k's rows in its own random order, in batches."""
+    count, n = rows.shape
+    weights, grads = net.views(flat), net.views(flat.grad)
+    for _ in range(config.epochs):
+        order = torch.stack([epoch_order(r, g) for r, g in zip(rows, generators, strict=True)])
+        order = order.to(x.device)
+        for start, stop in batch_bounds(n, config.batch_size):
+            idx = order[:, start:stop].reshape(-1)
+            xb = x.index_select(0, idx).view(count, stop - start, *input_shape)
+            tape: list[Any] = []
+            logits = net.forward(weights, xb, shared=False, tape=tape)
+            net.backward(weights, grads, tape, cross_entropy_grad(logits, y.index_select(0, idx)))
+            optimizer.step()

@@ -37,6 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from leakbench.training import clipping as clipping_lib
+
 SUPPORTED = (nn.Flatten, nn.Linear, nn.ReLU, nn.Conv2d, nn.MaxPool2d)
 
 
@@ -183,7 +185,9 @@ class StackedNet:
         grads: Mapping[str, torch.Tensor],
         tape: list[Any],
         grad: torch.Tensor,
-    ) -> None:
+        *,
+        max_norm: float | None = None,
+    ) -> torch.Tensor | None:
         """Write every parameter's gradient into ``grads`` (views of a flat buffer).
 
         Args:
@@ -191,8 +195,17 @@ class StackedNet:
             grads: compute-layout views of the gradient buffer; overwritten.
             tape: filled by :meth:`forward` with ``shared=False``.
             grad: the loss gradient with respect to the logits, ``[K, B, num_classes]``.
+            max_norm: if given, ``grad`` holds per-record loss gradients and ``grads``
+                receives each model's sum of per-record gradients clipped to this norm
+                (:mod:`~leakbench.training.clipping`).
+
+        Returns:
+            With ``max_norm``, the per-record gradient norms ``[K, B]`` before clipping.
         """
         grad = grad.transpose(1, 2)  # feature-major, like the activations
+        clipping = max_norm is not None
+        pending: list[tuple[int, torch.Tensor, torch.Tensor]] = []
+        norms2: torch.Tensor | float = 0.0
         for i in range(len(self.layers) - 1, self._first_weighted - 1, -1):
             layer, saved = self.layers[i], tape[i]
             needs_input_grad = i > self._first_weighted
@@ -207,8 +220,12 @@ class StackedNet:
                     grad = grad.transpose(1, 2).reshape(shape)
             elif isinstance(layer, nn.Linear):  # z = W h + b: dW = g h^T, db = sum_B g, dh = W^T g
                 weight = params[f"{i}.weight"]
-                torch.bmm(grad, saved.transpose(1, 2), out=grads[f"{i}.weight"])
-                torch.sum(grad, dim=2, keepdim=True, out=grads[f"{i}.bias"])
+                if clipping:
+                    norms2 = norms2 + clipping_lib.linear_norms2(grad, saved)
+                    pending.append((i, grad, saved))
+                else:
+                    torch.bmm(grad, saved.transpose(1, 2), out=grads[f"{i}.weight"])
+                    torch.sum(grad, dim=2, keepdim=True, out=grads[f"{i}.bias"])
                 if needs_input_grad:
                     grad = torch.bmm(weight.transpose(1, 2), grad)
             elif isinstance(layer, nn.MaxPool2d):
@@ -219,26 +236,54 @@ class StackedNet:
             else:  # nn.Conv2d
                 inputs, groups = saved
                 weight = params[f"{i}.weight"]
-                grad_input, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
-                    grad, inputs, weight, [weight.shape[0]], _pair(layer.stride),
-                    _pair(layer.padding), _pair(layer.dilation), False, [0, 0], groups,
-                    [needs_input_grad, True, True],
-                )  # fmt: skip
-                grads[f"{i}.weight"].copy_(grad_weight)
-                grads[f"{i}.bias"].copy_(grad_bias)
-                grad = grad_input
+                if clipping:
+                    per_weight, per_bias = clipping_lib.conv_per_sample(
+                        grad, inputs, layer, self.count
+                    )
+                    norms2 = norms2 + clipping_lib.conv_norms2(per_weight, per_bias)
+                    pending.append((i, per_weight, per_bias))
+                mask = [needs_input_grad, not clipping, not clipping]
+                if any(mask):
+                    grad_input, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
+                        grad, inputs, weight, [weight.shape[0]], _pair(layer.stride),
+                        _pair(layer.padding), _pair(layer.dilation), False, [0, 0], groups,
+                        mask,
+                    )  # fmt: skip
+                    if not clipping:
+                        grads[f"{i}.weight"].copy_(grad_weight)
+                        grads[f"{i}.bias"].copy_(grad_bias)
+                    grad = grad_input
+        if not clipping:
+            return None
+        assert isinstance(norms2, torch.Tensor)
+        factor = clipping_lib.clip_factors(norms2, max_norm)  # [K, B]
+        for i, first, second in pending:
+            if isinstance(self.layers[i], nn.Linear):  # first: d [K, out, B]; second: h
+                scaled = first * factor[:, None, :]
+                torch.bmm(scaled, second.transpose(1, 2), out=grads[f"{i}.weight"])
+                torch.sum(scaled, dim=2, keepdim=True, out=grads[f"{i}.bias"])
+            else:  # first: [B, K, out, in*kh*kw]; second: [B, K, out]
+                out = grads[f"{i}.weight"]
+                out.copy_(torch.einsum("kb,bkoc->koc", factor, first).reshape(out.shape))
+                grads[f"{i}.bias"].copy_(torch.einsum("kb,bko->ko", factor, second).reshape(-1))
+        return norms2.sqrt()
 
 
-def cross_entropy_grad(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Gradient of ``L = sum_k (1/B) sum_i CE(z_ki, y_ki)`` with respect to the logits.
+def cross_entropy_grad(
+    logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Gradient of ``L = sum_k sum_i w_ki CE(z_ki, y_ki)`` with respect to the logits.
 
-    ``dL/dz_ki = (softmax(z_ki) - onehot(y_ki)) / B``: each model's mean cross-entropy
-    over its batch of B records, summed over models, so model k's gradient is the one
-    ``F.cross_entropy`` (mean reduction) gives it alone.
+    ``dL/dz_ki = w_ki (softmax(z_ki) - onehot(y_ki))``. The default ``w_ki = 1 / B`` makes
+    L each model's mean cross-entropy over its batch of B records, summed over models, so
+    model k's gradient is the one ``F.cross_entropy`` (mean reduction) gives it alone;
+    DP-SGD passes ``w_ki`` = 1 for real records and 0 for padding, so each row is one
+    record's own gradient.
 
     Args:
         logits: ``[K, B, C]`` (any strides; computed feature-major, ``[K, C, B]``).
         labels: ``[K * B]`` int64, model-major like ``logits.flatten(0, 1)``.
+        weights: ``[K, B]`` per-record weights, or None for 1 / B.
 
     Returns:
         ``[K, B, C]``, a transposed view of a contiguous ``[K, C, B]`` tensor.
@@ -247,7 +292,12 @@ def cross_entropy_grad(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tens
     grad = torch.softmax(logits.transpose(1, 2), dim=1)
     ids = torch.arange(classes, device=logits.device).view(1, classes, 1)
     onehot = labels.view(count, 1, batch) == ids  # elementwise: deterministic on any device
-    return grad.sub_(onehot.to(grad.dtype)).mul_(1.0 / batch).transpose(1, 2)
+    grad.sub_(onehot.to(grad.dtype))
+    if weights is None:
+        grad.mul_(1.0 / batch)
+    else:
+        grad.mul_(weights.view(count, 1, batch))
+    return grad.transpose(1, 2)
 
 
 def _pair(value: int | tuple[int, ...]) -> list[int]:
