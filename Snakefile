@@ -11,6 +11,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/membership.smk"
 include: "workflow/rules/property_poisoning.smk"
+include: "workflow/rules/privacy.smk"
 include: "workflow/rules/tracking.smk"
 
 

@@ -68,6 +68,10 @@ def check_names(config: Mapping[str, Any]) -> None:
         _check_membership(config["membership"])
     if "property_poisoning" in config:
         _check_property_poisoning(config["property_poisoning"])
+    if "privacy" in config:
+        from leakbench.privacy.variants import check_privacy
+
+        check_privacy(config)
 
 
 def _check_membership(study: Mapping[str, Any]) -> None:

@@ -28,6 +28,7 @@ wildcard_constraints:
     property="[a-z0-9_]+",
     model="[a-z0-9][a-z0-9_-]*",
     rate="[0-9][0-9.e-]*",
+    privacy="nodp|eps[0-9][0-9.e+-]*",
 
 
 def lib(*parts):
@@ -67,6 +68,32 @@ def row_of(study, key=None):
     return params
 
 
+def with_privacy(row, wildcards):
+    """A config row with the DP settings of the job's privacy variant (none for nodp)."""
+    from leakbench.privacy.variants import settings
+
+    dp = settings(config["privacy"], getattr(wildcards, "privacy", "nodp"))
+    return dict(row) if dp is None else {**row, "privacy": dp}
+
+
+def private_row(study):
+    """A params function: the job's grid row with its privacy variant's DP settings."""
+    return lambda wildcards: with_privacy(grid_row(study, wildcards), wildcards)
+
+
+def dp_cells(study, pattern, **more):
+    """``pattern`` for every privacy variant of every DP cell of the study, crossed with
+    every combination of ``more``; cells fill the study's path wildcards in order
+    (membership: dataset, variant; property_poisoning: property, group, model)."""
+    from leakbench.privacy.variants import dp_cells as cells, variant_names
+
+    keys = {"membership": ("dataset", "variant"), "property_poisoning": ("property", "group", "model")}
+    parts = [cell.split("/") for cell in cells(config, study)]
+    fill = {key: [p[i] for p in parts] for i, key in enumerate(keys[study])}
+    patterns = expand(pattern, privacy=variant_names(config["privacy"]), **more, allow_missing=True)
+    return [path for p in patterns for path in expand(p, zip, **fill, allow_missing=True)]
+
+
 def raw_manifest(wildcards):
     """The verified raw files of the job's dataset; synthetic datasets have none."""
     from leakbench.data.registry import get_dataset
@@ -103,6 +130,11 @@ def expand_grid(pattern, study, **more):
     ]
 
 
+def with_dp(plain, private):
+    """The nodp paths of every cell followed by the DP cells' other variants (each once)."""
+    return list(dict.fromkeys([*plain, *private]))
+
+
 def final_outputs():
     """Every table, figure and tracking receipt of the configured studies."""
     from leakbench.studies import STUDIES
@@ -124,10 +156,10 @@ def property_rates(kind):
 
 
 def property_model(wildcards):
-    """The config row of the job's model variant."""
+    """The config row of the job's model variant, with its privacy variant's DP settings."""
     for row in config["property_poisoning"]["models"]:
         if row["variant"] == wildcards.model:
-            return row
+            return with_privacy(row, wildcards)
     raise ValueError(f"property_poisoning: no model row {wildcards.model!r}")
 
 
@@ -143,7 +175,7 @@ def property_records(kind):
             f"{base}/{{prop}}/regression/{{model}}.json", prop=study["properties"], model=models
         )
     return expand(
-        f"{base}/{{prop}}/{{group}}/{{model}}/p{{rate}}.json",
+        f"{base}/{{prop}}/{{group}}/{{model}}/nodp/p{{rate}}.json",
         prop=study["properties"],
         group=[group_name(t0, t1) for t0, t1 in study["ratio_pairs"]],
         model=models,

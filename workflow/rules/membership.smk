@@ -1,13 +1,14 @@
 # Membership inference (Shokri et al. 2017): split -> train target and shadows (stacked)
 # -> query -> one job per attack -> table and figure.
+# Each grid row has the privacy variant nodp; the rows privacy.cells lists have every one.
 MEMBERSHIP = "results/models/membership/{dataset}/{variant}"
-MEMBERSHIP_ATTACKS = "results/attacks/membership/{dataset}/{variant}"
-MEMBERSHIP_PLOTS = "results/plots/membership/{dataset}/{variant}"
+MEMBERSHIP_ATTACKS = "results/attacks/membership/{dataset}/{variant}/{privacy}"
+MEMBERSHIP_PLOTS = "results/plots/membership/{dataset}/{variant}/{privacy}"
 
 
 rule split_membership:
     input:
-        code=lib("studies/splits.py"),
+        code=lib("studies/splits.py", "steps/membership.py"),
         pool="results/data/{dataset}/pool.npz",
     output:
         f"{MEMBERSHIP}/splits.npz",
@@ -25,18 +26,18 @@ rule split_membership:
 
 rule train_membership:
     input:
-        code=lib("models", "training", "seeding.py"),
+        code=lib("models", "training", "privacy", "seeding.py", "steps/membership.py"),
         pool="results/data/{dataset}/pool.npz",
         splits=f"{MEMBERSHIP}/splits.npz",
     output:
-        f"{MEMBERSHIP}/{{role}}.safetensors",
+        f"{MEMBERSHIP}/{{privacy}}/{{role}}.safetensors",
     params:
-        row=row_of("membership"),
+        row=private_row("membership"),
         seed=config["seed"],
     log:
-        "results/logs/train_membership/{dataset}/{variant}/{role}.log",
+        "results/logs/train_membership/{dataset}/{variant}/{privacy}/{role}.log",
     benchmark:
-        "results/benchmarks/train_membership/{dataset}/{variant}/{role}.tsv"
+        "results/benchmarks/train_membership/{dataset}/{variant}/{privacy}/{role}.tsv"
     threads: 1
     conda:
         ENV
@@ -46,18 +47,18 @@ rule train_membership:
 
 rule query_membership:
     input:
-        code=lib("studies/membership.py", "training"),
+        code=lib("studies/membership.py", "training", "steps/membership.py"),
         pool="results/data/{dataset}/pool.npz",
         splits=f"{MEMBERSHIP}/splits.npz",
-        target=f"{MEMBERSHIP}/target.safetensors",
-        shadows=f"{MEMBERSHIP}/shadow.safetensors",
+        target=f"{MEMBERSHIP}/{{privacy}}/target.safetensors",
+        shadows=f"{MEMBERSHIP}/{{privacy}}/shadow.safetensors",
     output:
         f"{MEMBERSHIP_ATTACKS}/outputs.npz",
     params:
         noise_queries=config["membership"]["noise_queries"],
         seed=config["seed"],
     log:
-        "results/logs/query_membership/{dataset}/{variant}.log",
+        "results/logs/query_membership/{dataset}/{variant}/{privacy}.log",
     conda:
         ENV
     script:
@@ -66,19 +67,21 @@ rule query_membership:
 
 rule attack_membership:
     input:
-        code=lib("attacks", "metrics.py", "studies/membership.py", "provenance.py"),
+        code=lib(
+            "attacks", "metrics.py", "studies/membership.py", "provenance.py", "steps/membership.py"
+        ),
         outputs=f"{MEMBERSHIP_ATTACKS}/outputs.npz",
     output:
         metrics=f"{MEMBERSHIP_ATTACKS}/{{attack}}.json",
         scores=f"{MEMBERSHIP_ATTACKS}/{{attack}}.scores.npz",
         roc=f"{MEMBERSHIP_PLOTS}/{{attack}}.roc.csv",
     params:
-        row=row_of("membership"),
+        row=private_row("membership"),
         attack_params=attack_params,
         shadows=config["membership"]["shadows"],
         seed=config["seed"],
     log:
-        "results/logs/attack_membership/{dataset}/{variant}/{attack}.log",
+        "results/logs/attack_membership/{dataset}/{variant}/{privacy}/{attack}.log",
     conda:
         ENV
     script:
@@ -87,16 +90,18 @@ rule attack_membership:
 
 rule aggregate_membership:
     input:
-        code=lib("reporting"),
+        code=lib("reporting", "steps/reporting.py"),
         metrics=expand_grid(
             f"{MEMBERSHIP_ATTACKS}/{{attack}}.json",
             "membership",
             attack=config["membership"]["attacks"],
+            privacy="nodp",
         ),
         rocs=expand_grid(
             f"{MEMBERSHIP_PLOTS}/{{attack}}.roc.csv",
             "membership",
             attack=config["membership"]["attacks"],
+            privacy="nodp",
         ),
     output:
         csv=report("results/tables/membership.csv", category="Membership inference"),

@@ -25,12 +25,12 @@ rule split_property_poisoning:
 
 rule train_property_poisoning:
     input:
-        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "models", "training"),
+        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "models", "training", "privacy"),
         pool="results/data/{dataset}/pool.npz",
         sides=f"{PROPERTY}/sides.npz",
     output:
         expand(
-            f"{PROPERTY}/{{group}}/{{model}}/p{{rate}}.safetensors",
+            f"{PROPERTY}/{{group}}/{{model}}/{{privacy}}/p{{rate}}.safetensors",
             rate=property_rates("pairs"),
             allow_missing=True,
         ),
@@ -41,9 +41,9 @@ rule train_property_poisoning:
         study=config["property_poisoning"],
         seed=config["seed"],
     log:
-        "results/logs/train_property_poisoning/{dataset}/{property}/{group}/{model}.log",
+        "results/logs/train_property_poisoning/{dataset}/{property}/{group}/{model}/{privacy}.log",
     benchmark:
-        "results/benchmarks/train_property_poisoning/{dataset}/{property}/{group}/{model}.tsv"
+        "results/benchmarks/train_property_poisoning/{dataset}/{property}/{group}/{model}/{privacy}.tsv"
     threads: 1
     conda:
         ENV
@@ -54,16 +54,17 @@ rule train_property_poisoning:
 use rule train_property_poisoning as train_property_regression with:
     output:
         expand(
-            f"{PROPERTY}/{{group}}/{{model}}/p{{rate}}.safetensors",
+            f"{PROPERTY}/{{group}}/{{model}}/{{privacy}}/p{{rate}}.safetensors",
             rate=property_rates("regression"),
             allow_missing=True,
         ),
     wildcard_constraints:
         group="regression",
+        privacy="nodp",
     log:
-        "results/logs/train_property_regression/{dataset}/{property}/{group}/{model}.log",
+        "results/logs/train_property_regression/{dataset}/{property}/{group}/{model}/{privacy}.log",
     benchmark:
-        "results/benchmarks/train_property_regression/{dataset}/{property}/{group}/{model}.tsv"
+        "results/benchmarks/train_property_regression/{dataset}/{property}/{group}/{model}/{privacy}.tsv"
 
 
 rule attack_property_poisoning:
@@ -72,7 +73,7 @@ rule attack_property_poisoning:
         pool="results/data/{dataset}/pool.npz",
         sides=f"{PROPERTY}/sides.npz",
         models=expand(
-            f"{PROPERTY}/{{group}}/{{model}}/p{{rate}}.safetensors",
+            f"{PROPERTY}/{{group}}/{{model}}/{{privacy}}/p{{rate}}.safetensors",
             rate=property_rates("pairs"),
             allow_missing=True,
         ),
@@ -80,7 +81,7 @@ rule attack_property_poisoning:
         group=PAIR,
     output:
         expand(
-            f"{PROPERTY_ATTACKS}/{{group}}/{{model}}/p{{rate}}.json",
+            f"{PROPERTY_ATTACKS}/{{group}}/{{model}}/{{privacy}}/p{{rate}}.json",
             rate=property_rates("pairs"),
             allow_missing=True,
         ),
@@ -89,7 +90,7 @@ rule attack_property_poisoning:
         study=config["property_poisoning"],
         seed=config["seed"],
     log:
-        "results/logs/attack_property_poisoning/{dataset}/{property}/{group}/{model}.log",
+        "results/logs/attack_property_poisoning/{dataset}/{property}/{group}/{model}/{privacy}.log",
     conda:
         ENV
     script:
@@ -102,7 +103,7 @@ rule attack_property_regression:
         pool="results/data/{dataset}/pool.npz",
         sides=f"{PROPERTY}/sides.npz",
         models=expand(
-            f"{PROPERTY}/regression/{{model}}/p{{rate}}.safetensors",
+            f"{PROPERTY}/regression/{{model}}/nodp/p{{rate}}.safetensors",
             rate=property_rates("regression"),
             allow_missing=True,
         ),
@@ -122,7 +123,7 @@ rule attack_property_regression:
 
 rule aggregate_property_poisoning:
     input:
-        code=lib("reporting"),
+        code=lib("reporting", "steps/reporting.py"),
         metrics=property_records("pairs"),
         regression=property_records("regression"),
     output:

@@ -1,12 +1,20 @@
 # log_{study}: the only jobs that touch MLflow. They read finished metrics files, so a
-# tracking failure never loses a result; the receipt (run ids) is not a DVC output.
+# tracking failure never loses a result; the receipt (run ids) is not a DVC output. A study
+# logs the records of all its privacy variants; log_privacy logs the audits.
+ATTACKS = config["membership"]["attacks"]
 
 
 rule log_membership:
     input:
         code=lib("tracking.py"),
-        metrics=rules.aggregate_membership.input.metrics,
-        cell_files=rules.aggregate_membership.input.rocs,
+        metrics=with_dp(
+            rules.aggregate_membership.input.metrics,
+            dp_cells("membership", f"{MEMBERSHIP_ATTACKS}/{{attack}}.json", attack=ATTACKS),
+        ),
+        cell_files=with_dp(
+            rules.aggregate_membership.input.rocs,
+            dp_cells("membership", f"{MEMBERSHIP_PLOTS}/{{attack}}.roc.csv", attack=ATTACKS),
+        ),
         figure=rules.aggregate_membership.output.png,
     output:
         "results/tracking/membership.json",
@@ -23,9 +31,23 @@ rule log_membership:
 use rule log_membership as log_property_poisoning with:
     input:
         code=lib("tracking.py"),
-        metrics=property_records("pairs") + property_records("regression"),
+        metrics=with_dp(
+            property_records("pairs") + property_records("regression"),
+            rules.aggregate_privacy.input.property_poisoning,
+        ),
         figure="results/figures/property_poisoning.png",
     output:
         "results/tracking/property_poisoning.json",
     log:
         "results/logs/log_property_poisoning.log",
+
+
+use rule log_membership as log_privacy with:
+    input:
+        code=lib("tracking.py"),
+        metrics=rules.aggregate_privacy.input.audits,
+        figure="results/figures/dp_audit.png",
+    output:
+        "results/tracking/privacy.json",
+    log:
+        "results/logs/log_privacy.log",

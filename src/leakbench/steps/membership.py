@@ -14,6 +14,7 @@ import numpy as np
 from leakbench import __version__, metrics
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz, write_text
+from leakbench.privacy.variants import label
 from leakbench.provenance import git_commit
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.studies import membership
@@ -142,9 +143,14 @@ def attack(
         {
             "study": STUDY,
             "dataset": dataset,
-            "variant": variant,
+            "variant": label(variant, row.get("privacy")),
             "attack": attack,
-            "grid": {**row, "shadows": shadows, "attack_params": dict(attack_params)},
+            "grid": {
+                **row,
+                "variant": label(variant, row.get("privacy")),
+                "shadows": shadows,
+                "attack_params": dict(attack_params),
+            },
             "seeds": {"config": seed, "attack": attack_seed},
             "metrics": scores,
             "leakbench_version": __version__,

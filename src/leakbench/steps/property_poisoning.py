@@ -22,6 +22,7 @@ from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
 from leakbench.io import read_npz, write_json, write_npz
 from leakbench.poisoning import make_poison, poison_count
+from leakbench.privacy.variants import label
 from leakbench.provenance import git_commit
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.studies import property_poisoning as study_lib
@@ -239,6 +240,16 @@ def _grid(
     }
 
 
+def _spent(models: StackedModels) -> dict[str, float]:
+    """The DP-SGD noise multiplier and the epsilon the accountant reports (none without DP)."""
+    if models.privacy is None:
+        return {}
+    return {
+        "accountant_epsilon": models.privacy["epsilon"],
+        "noise_multiplier": models.privacy["noise_multiplier"],
+    }
+
+
 def _attack_inputs(
     *,
     pool: Path,
@@ -303,9 +314,10 @@ def attack(
             "clean_test_accuracy": float(accuracy[target].mean()),
             "targets": int(target.sum()),
             "shadows": int(shadow.sum()),
+            **_spent(stacked),
         }
         grid = {**_grid(study, prop_name, model, rate), "t0": t0, "t1": t1}
-        variant = f"{prop_name}.{group}.{model['variant']}.p{rate:g}"
+        variant = f"{prop_name}.{group}.{label(model['variant'], model.get('privacy'))}.p{rate:g}"
         record = _record(
             dataset=dataset,
             variant=variant,

@@ -42,4 +42,21 @@ STUDIES: dict[str, StudySpec] = {
             "results/figures/property_poisoning.pdf",
         ),
     ),
+    "privacy": StudySpec(
+        name="privacy",
+        description="DP-SGD variants: leakage and utility against epsilon; empirical DP audit",
+        reference="Abadi et al. 2016; Jagielski et al. 2020; Nasr et al. 2021; "
+        "Mahloujifar et al. 2022, section I",
+        outputs=(
+            "results/tables/dp_tradeoff.csv",
+            "results/tables/dp_tradeoff.md",
+            "results/tables/dp_audit.csv",
+            "results/tables/dp_audit.md",
+            "results/metrics/privacy.json",
+            "results/figures/dp_tradeoff.png",
+            "results/figures/dp_tradeoff.pdf",
+            "results/figures/dp_audit.png",
+            "results/figures/dp_audit.pdf",
+        ),
+    ),
 }

@@ -1,0 +1,241 @@
+"""The DP axis' tables and figures: leakage and utility against epsilon, and the audit.
+
+Built from the metrics records of every privacy variant of the DP cells: membership
+attack records (AUC, TPR at 1% FPR, target test accuracy), property-poisoning attack
+records (attack accuracy at each poisoning rate, clean test accuracy) and the audit
+records (accountant epsilon against the empirical lower bound).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import matplotlib.style
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from leakbench.privacy.variants import unlabel
+from leakbench.reporting.figures import PANEL_INCHES, STYLE
+from leakbench.reporting.records import RecordError, cell_id
+
+TRADEOFF_COLUMNS = (
+    "study",
+    "dataset",
+    "cell",
+    "epsilon",
+    "accountant_epsilon",
+    "attack",
+    "poison_rate",
+    "auc",
+    "tpr_at_fpr_0.01",
+    "attack_accuracy",
+    "test_accuracy",
+)
+AUDIT_COLUMNS = (
+    "dataset",
+    "cell",
+    "epsilon",
+    "accountant_epsilon",
+    "noise_multiplier",
+    "epsilon_lower",
+    "tp",
+    "fn",
+    "fp",
+    "tn",
+    "within_budget",
+)
+
+
+def _cell(record: Mapping[str, Any]) -> str:
+    """A membership record's grid row (its variant without the privacy suffix)."""
+    return unlabel(_get(record, "grid", "variant"), record["grid"].get("privacy"))
+
+
+def _get(record: Mapping[str, Any], part: str, key: str) -> Any:
+    if key not in record[part]:
+        raise RecordError(f"{cell_id(record=record)}: {part}: missing key {key!r}")
+    return record[part][key]
+
+
+def _epsilon(privacy: Mapping[str, Any] | None) -> float:
+    return math.inf if not privacy else float(privacy["epsilon"])
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def audit_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per audited membership variant; ``within_budget`` says whether the
+    empirical lower bound is at most the accountant's epsilon (always true without DP)."""
+    rows = []
+    for r in records:
+        spent = _number(_get(r, "metrics", "accountant_epsilon"))
+        lower = float(_get(r, "metrics", "epsilon_lower"))
+        rows.append(
+            {
+                "dataset": r["dataset"],
+                "cell": _cell(r),
+                "epsilon": _epsilon(r["grid"].get("privacy")),
+                "accountant_epsilon": spent,
+                "noise_multiplier": _number(_get(r, "metrics", "noise_multiplier")),
+                "epsilon_lower": lower,
+                **{key: int(_get(r, "metrics", key)) for key in ("tp", "fn", "fp", "tn")},
+                "within_budget": bool(math.isnan(spent) or lower <= spent),
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+    order = ["dataset", "cell", "epsilon"]
+    return table.sort_values(order, ascending=[True, True, False]).reset_index(drop=True)
+
+
+def tradeoff_table(
+    *,
+    membership: Iterable[Mapping[str, Any]],
+    audits: Iterable[Mapping[str, Any]],
+    property_poisoning: Iterable[Mapping[str, Any]],
+) -> pd.DataFrame:
+    """One row per (study, cell, epsilon, attack, poisoning rate): attack performance and the
+    target's test accuracy. The membership rows take the accountant's epsilon from the
+    audit of the same variant; the property rows from their own records."""
+    spent = {
+        (r["dataset"], _cell(r), _epsilon(r["grid"].get("privacy"))): _number(
+            _get(r, "metrics", "accountant_epsilon")
+        )
+        for r in audits
+    }
+    rows = []
+    for r in membership:
+        variant, epsilon = _cell(r), _epsilon(r["grid"].get("privacy"))
+        rows.append(
+            {
+                "study": "membership",
+                "dataset": r["dataset"],
+                "cell": variant,
+                "epsilon": epsilon,
+                "accountant_epsilon": spent.get((r["dataset"], variant, epsilon), math.nan),
+                "attack": r["attack"],
+                "poison_rate": math.nan,
+                "auc": float(_get(r, "metrics", "auc")),
+                "tpr_at_fpr_0.01": float(_get(r, "metrics", "tpr_at_fpr_0.01")),
+                "attack_accuracy": math.nan,
+                "test_accuracy": float(_get(r, "metrics", "target_test_accuracy")),
+            }
+        )
+    for r in property_poisoning:
+        grid = r["grid"]
+        rows.append(
+            {
+                "study": "property_poisoning",
+                "dataset": r["dataset"],
+                "cell": f"{_get(r, 'grid', 'property')}/{grid['t0']:g}-{grid['t1']:g}/"
+                f"{_get(r, 'grid', 'model')}",
+                "epsilon": _epsilon(_get(r, "grid", "model_params").get("privacy")),
+                "accountant_epsilon": _number(r["metrics"].get("accountant_epsilon")),
+                "attack": r["attack"],
+                "poison_rate": float(_get(r, "grid", "poison_rate")),
+                "auc": math.nan,
+                "tpr_at_fpr_0.01": math.nan,
+                "attack_accuracy": float(_get(r, "metrics", "attack_accuracy")),
+                "test_accuracy": float(_get(r, "metrics", "clean_test_accuracy")),
+            }
+        )
+    if not rows:
+        raise RecordError("dp_tradeoff: no records; expected at least one")
+    table = pd.DataFrame(rows, columns=list(TRADEOFF_COLUMNS))
+    order = ["study", "dataset", "cell", "attack", "poison_rate", "epsilon"]
+    return table.sort_values(order, ascending=[True] * 5 + [False], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def _positions(epsilons: np.ndarray, finite: list[float]) -> np.ndarray:
+    """x positions on a log axis: each finite epsilon at itself, inf one decade beyond the
+    largest finite one (labelled "no DP")."""
+    right = 10 * max(finite) if finite else 10.0
+    return np.where(np.isinf(epsilons), right, epsilons)
+
+
+def _epsilon_axis(ax: Any, finite: list[float]) -> None:
+    ticks = sorted(set(finite))
+    right = 10 * max(finite) if finite else 10.0
+    ax.set_xscale("log")
+    ax.set_xticks([*ticks, right], [*(f"{t:.3g}" for t in ticks), "no DP"])
+    ax.minorticks_off()
+    ax.set_xlabel("target epsilon (delta fixed)")
+
+
+def tradeoff_figure(*, table: pd.DataFrame) -> Figure:
+    """One panel per (study, dataset, cell): attack performance and test accuracy against
+    epsilon. Membership: AUC and TPR at 1% FPR of each attack; poisoning: attack accuracy at
+    each poisoning rate. Test accuracy is black; chance is dashed."""
+    if table.empty:
+        raise RecordError("dp_tradeoff: no rows to plot")
+    panels = list(table[["study", "dataset", "cell"]].drop_duplicates().itertuples(index=False))
+    finite = sorted({float(e) for e in table.epsilon if math.isfinite(e)})
+    with matplotlib.style.context(["default", STYLE]):
+        colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        figure = Figure(figsize=(PANEL_INCHES * len(panels), PANEL_INCHES * 1.15))
+        FigureCanvasAgg(figure)
+        figure.set_layout_engine("constrained")
+        axes = figure.subplots(1, len(panels), squeeze=False)[0]
+        for ax, (study, dataset, cell) in zip(axes, panels, strict=True):
+            rows = table[(table.study == study) & (table.dataset == dataset) & (table.cell == cell)]
+            lines: list[tuple[str, pd.DataFrame, str, str]] = []
+            if study == "membership":
+                for attack, part in rows.groupby("attack", sort=True):
+                    lines.append((f"{attack} AUC", part, "auc", "o-"))
+                    lines.append((f"{attack} TPR@1%FPR", part, "tpr_at_fpr_0.01", "s:"))
+            else:
+                for rate, part in rows.groupby("poison_rate", sort=True):
+                    lines.append((f"p={rate:g}", part, "attack_accuracy", "o-"))
+            for i, (name, part, column, style) in enumerate(lines):
+                part = part.sort_values("epsilon")
+                x = _positions(part.epsilon.to_numpy(dtype=float), finite)
+                ax.plot(x, part[column], style, ms=3, color=colors[i % len(colors)], label=name)
+            first = rows.drop_duplicates("epsilon").sort_values("epsilon")
+            x = _positions(first.epsilon.to_numpy(dtype=float), finite)
+            ax.plot(x, first.test_accuracy, "k^-", ms=3, label="test accuracy")
+            ax.axhline(0.5, linestyle="--", color="0.5", linewidth=0.8)
+            _epsilon_axis(ax, finite)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title(f"{study}: {dataset} {cell}", fontsize=7)
+            ax.grid(True, linewidth=0.3)
+            ax.legend(loc="best", fontsize=5)
+        axes[0].set_ylabel("attack metric / test accuracy")
+    return figure
+
+
+def audit_figure(*, table: pd.DataFrame) -> Figure:
+    """The empirical lower bound on epsilon against the accountant's epsilon, one marker
+    series per audited cell; the diagonal is where the bound would meet the accountant (a
+    point above it would be a bug). Variants without DP sit at "no DP" on the right."""
+    if table.empty:
+        raise RecordError("dp_audit: no rows to plot")
+    spent = table.accountant_epsilon.to_numpy(dtype=float)
+    finite = sorted({float(e) for e in spent if math.isfinite(e)})
+    with matplotlib.style.context(["default", STYLE]):
+        colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        figure = Figure(figsize=(PANEL_INCHES * 1.3, PANEL_INCHES * 1.15))
+        FigureCanvasAgg(figure)
+        figure.set_layout_engine("constrained")
+        ax = figure.subplots()
+        if finite:
+            grid = np.geomspace(min(finite) / 2, max(finite) * 1.5, 50)
+            ax.plot(grid, grid, "--", color="0.5", linewidth=0.8, label="lower bound = epsilon")
+        for i, ((dataset, cell), part) in enumerate(table.groupby(["dataset", "cell"], sort=True)):
+            x = _positions(np.nan_to_num(part.accountant_epsilon.to_numpy(dtype=float),
+                                         nan=math.inf), finite)  # fmt: skip
+            ax.plot(x, part.epsilon_lower, "o", ms=4, color=colors[i % len(colors)],
+                    label=f"{dataset} {cell}")  # fmt: skip
+        _epsilon_axis(ax, finite)
+        ax.set_xlabel("accountant epsilon")
+        ax.set_ylabel("empirical lower bound (95%)")
+        ax.set_title("DP audit: membership attack vs accountant", fontsize=7)
+        ax.grid(True, linewidth=0.3)
+        ax.legend(loc="upper left", fontsize=5)
+    return figure

@@ -1,0 +1,69 @@
+# The DP axis (issue: DP variants): every privacy variant of the DP cells is trained by the
+# studies' own rules (the {privacy} path level); here each membership variant is audited and
+# the axis is aggregated into the trade-off and audit tables and figures.
+AUDIT = "results/audit/membership/{dataset}/{variant}/{privacy}.json"
+AUDIT_ATTACK = config["privacy"]["audit_attack"]
+PROPERTY_RECORD = (
+    "results/attacks/property_poisoning/{dataset}/{property}/{group}/{model}/{privacy}/p{rate}.json"
+)
+
+
+rule audit_membership:
+    input:
+        code=lib("privacy", "metrics.py", "steps/privacy.py"),
+        target=f"{MEMBERSHIP}/{{privacy}}/target.safetensors",
+        scores=f"{MEMBERSHIP_ATTACKS}/{AUDIT_ATTACK}.scores.npz",
+    output:
+        AUDIT,
+    params:
+        row=private_row("membership"),
+        attack=AUDIT_ATTACK,
+        delta=config["privacy"]["delta"],
+        seed=config["seed"],
+    log:
+        "results/logs/audit_membership/{dataset}/{variant}/{privacy}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/audit_membership.py"
+
+
+rule aggregate_privacy:
+    input:
+        code=lib("reporting", "privacy", "steps/privacy.py"),
+        membership=dp_cells(
+            "membership",
+            f"{MEMBERSHIP_ATTACKS}/{{attack}}.json",
+            attack=config["membership"]["attacks"],
+        ),
+        audits=dp_cells("membership", AUDIT),
+        property_poisoning=dp_cells(
+            "property_poisoning",
+            PROPERTY_RECORD,
+            dataset=config["property_poisoning"]["dataset"],
+            rate=property_rates("pairs"),
+        ),
+    output:
+        csv=report("results/tables/dp_tradeoff.csv", category="Differential privacy"),
+        md="results/tables/dp_tradeoff.md",
+        audit_csv=report("results/tables/dp_audit.csv", category="Differential privacy"),
+        audit_md="results/tables/dp_audit.md",
+        summary="results/metrics/privacy.json",
+        png=report(
+            "results/figures/dp_tradeoff.png",
+            caption="../report/dp_tradeoff.rst",
+            category="Differential privacy",
+        ),
+        pdf="results/figures/dp_tradeoff.pdf",
+        audit_png=report(
+            "results/figures/dp_audit.png",
+            caption="../report/dp_audit.rst",
+            category="Differential privacy",
+        ),
+        audit_pdf="results/figures/dp_audit.pdf",
+    log:
+        "results/logs/aggregate_privacy.log",
+    conda:
+        ENV
+    script:
+        "../scripts/aggregate_privacy.py"
