@@ -115,3 +115,57 @@ def test_params_for_an_attack_not_run(tmp_path, schema, base):
 def test_missing_file(tmp_path, schema):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml", schema)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("epsilons", [8, 0], r"privacy\.epsilons\.1: 0 is less than or equal to the minimum of 0"),
+        ("epsilons", [-1], r"privacy\.epsilons\.0: -1 is less than or equal to the minimum of 0"),
+        ("delta", 0, r"privacy\.delta: 0 is less than or equal to the minimum of 0"),
+        ("delta", 1, r"privacy\.delta: 1 is greater than or equal to the maximum of 1"),
+        ("max_grad_norm", 0, r"privacy\.max_grad_norm: 0 is less than or equal to the minimum"),
+        ("max_grad_norm", -3, r"privacy\.max_grad_norm: -3 is less than or equal to the minimum"),
+        ("accountant", "moments", r"privacy\.accountant: 'moments' is not one of"),
+        ("audit_attack", "lira", r"privacy\.audit_attack: 'lira' is not allowed; allowed: "),
+        (
+            "cells",
+            {"membership": ["adult/cnn"]},
+            r"privacy\.cells\.membership: 'adult/cnn' is not allowed; allowed: purchase_synth/tiny",
+        ),
+        (
+            "cells",
+            {"property_poisoning": ["sex/0.1-0.9/logreg"]},
+            r"privacy\.cells\.property_poisoning: 'sex/0\.1-0\.9/logreg' is not allowed; "
+            r"allowed: sex/0\.2-0\.6/logreg",
+        ),
+    ],
+)
+def test_bad_privacy_settings_name_key_value_and_rule(tmp_path, schema, base, key, value, fragment):
+    bad = copy.deepcopy(base)
+    bad["privacy"][key] = value
+    with pytest.raises(ConfigError, match=fragment):
+        _load(tmp_path, schema, bad)
+
+
+def test_privacy_defaults_give_every_cell_the_default_epsilons(tmp_path, schema, base):
+    from leakbench.privacy.variants import dp_cells, settings, variant_names
+
+    config = copy.deepcopy(base)
+    del config["privacy"]
+    loaded = _load(tmp_path, schema, config)
+    assert variant_names(loaded["privacy"]) == ["nodp", "eps8", "eps4", "eps1", "eps0.95"]
+    assert settings(loaded["privacy"], "eps0.95") == {
+        "epsilon": 0.95,
+        "delta": 1e-5,
+        "max_grad_norm": 1.0,
+        "accountant": "rdp",
+    }
+    assert settings(loaded["privacy"], "nodp") is None
+    assert len(dp_cells(loaded, "membership")) == len(base["membership"]["grid"])
+    assert dp_cells(loaded, "property_poisoning") == [
+        "sex/0.2-0.6/logreg",
+        "random_bit/0.2-0.6/logreg",
+    ]
+    with pytest.raises(ConfigError, match="'eps3' is not configured"):
+        settings(loaded["privacy"], "eps3")

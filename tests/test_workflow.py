@@ -8,6 +8,7 @@ DAG and show its metrics; a bad config must stop before any job runs.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -21,7 +22,7 @@ import yaml
 pytestmark = pytest.mark.workflow
 
 BIN = Path(sys.executable).parent
-DETERMINISTIC = ("tables", "figures", "metrics", "attacks", "plots", "models", "data")
+DETERMINISTIC = ("tables", "figures", "metrics", "attacks", "plots", "models", "data", "audit")
 
 
 def snakemake(repo_root: Path, workdir: Path, *args: str, config: Path | None = None):
@@ -84,6 +85,9 @@ def test_dry_run_plans_every_stage(repo_root, tmp_path):
         "attack_property_regression",
         "aggregate_property_poisoning",
         "log_property_poisoning",
+        "audit_membership",
+        "aggregate_privacy",
+        "log_privacy",
     ):
         assert rule in proc.stdout, rule
 
@@ -100,6 +104,11 @@ def test_outputs_exist_and_are_byte_identical_across_runs_and_cores(runs):
         "results/tables/property_regression.md",
         "results/figures/property_poisoning.png",
         "results/metrics/property_poisoning.json",
+        "results/tables/dp_tradeoff.csv",
+        "results/tables/dp_audit.md",
+        "results/figures/dp_tradeoff.png",
+        "results/figures/dp_audit.pdf",
+        "results/metrics/privacy.json",
     ):
         assert name in one, name
     assert len(one) > 20
@@ -114,10 +123,15 @@ def test_second_invocation_does_nothing(repo_root, runs):
 
 def test_mlflow_holds_one_run_per_cell(repo_root, runs):
     config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
-    membership = len(config["membership"]["grid"]) * len(config["membership"]["attacks"])
+    private = len(config["privacy"]["epsilons"]) - 1  # variants beyond nodp
+    dp_rows = len(config["privacy"]["cells"]["membership"])
+    attacks = len(config["membership"]["attacks"])
+    membership = (len(config["membership"]["grid"]) + private * dp_rows) * attacks
     study = config["property_poisoning"]
     groups = len(study["properties"]) * len(study["models"])
-    poisoning = groups * (len(study["ratio_pairs"]) * len(study["poison_rates"]) + 1)
+    rates = len(study["poison_rates"])
+    poisoning = groups * (len(study["ratio_pairs"]) * rates + 1)
+    poisoning += private * len(config["privacy"]["cells"]["property_poisoning"]) * rates
     query = (
         "SELECT r.name FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
         "WHERE e.name = ?"
@@ -126,9 +140,26 @@ def test_mlflow_holds_one_run_per_cell(repo_root, runs):
         for experiment, cells in (
             ("leakbench-membership", membership),
             ("leakbench-property_poisoning", poisoning),
+            ("leakbench-privacy", (private + 1) * dp_rows),
         ):
             names = [r[0] for r in db.execute(query, (experiment,))]
             assert len(names) == cells == len(set(names)), experiment
+
+
+def test_dp_variants_share_seeds_and_stay_within_their_budget(runs):
+    from leakbench.training import load_models
+
+    base = runs["1"] / "results/models/membership/purchase_synth/tiny"
+    plain, private = (
+        load_models(base / "nodp/target.safetensors"),
+        load_models(base / "eps2/target.safetensors"),
+    )
+    assert plain.seeds == private.seeds and plain.privacy is None
+    assert private.privacy["target_epsilon"] == 2
+    assert 1.98 <= private.privacy["epsilon"] <= 2
+    table = (runs["1"] / "results/tables/dp_audit.csv").read_text().splitlines()
+    assert table[0].split(",")[-1] == "within_budget" and len(table) == 3
+    assert all(line.endswith(",True") for line in table[1:]), table
 
 
 def test_bad_config_stops_before_any_job(repo_root, tmp_path):
@@ -177,3 +208,28 @@ def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
         check=True,
     ).stdout
     assert "results/metrics/membership.json" in shown and "auc" in shown
+
+
+def test_default_config_audits_stay_below_the_accountant(repo_root, tmp_path):
+    """Acceptance of the DP variants: on the default config's audited cells, the empirical
+    epsilon lower bound (95%) never exceeds the epsilon the accountant reports."""
+    from leakbench.privacy import privacy_name
+
+    config = yaml.safe_load((repo_root / "config/config.yaml").read_text())
+    section = config["privacy"]
+    targets = [
+        f"results/audit/membership/{cell}/{privacy_name(epsilon)}.json"
+        for cell in section["cells"]["membership"]
+        for epsilon in section["epsilons"]
+    ]
+    proc = snakemake(
+        repo_root, tmp_path, "--cores", "2", *targets, config=repo_root / "config/config.yaml"
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    finite = 0
+    for target in targets:
+        metrics = json.loads((tmp_path / target).read_text())["metrics"]
+        if metrics["accountant_epsilon"] is not None:
+            finite += 1
+            assert metrics["epsilon_lower"] <= metrics["accountant_epsilon"], target
+    assert finite == sum(1 for e in section["epsilons"] if e != float("inf"))

@@ -3,8 +3,8 @@
 Each step, model k (Abadi et al. 2016, Algorithm 1, with Poisson sampling as in Opacus):
 
 1. draws its batch by keeping each of its n records with probability q, from its own
-   generator (batch sizes vary; the stacked batch is padded to the largest, and padding
-   records get weight 0, so they add nothing);
+   generator (batch sizes vary; the stacked batch is padded to the largest with unsampled
+   records of weight 0, which add nothing);
 2. computes every record's own loss gradient and clips it to norm C
    (:mod:`~leakbench.training.clipping`), and sums the clipped gradients;
 3. adds noise ``N(0, sigma^2 C^2 I)`` drawn from its own generator, divides by the expected
@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from leakbench.privacy import Calibration
 from leakbench.training.stacked_net import StackedNet, cross_entropy_grad
@@ -36,26 +35,25 @@ def poisson_batches(
 
     Args:
         rows: int64 ``[K, n]``, model k's training rows.
-        generators: model k's CPU generator.
+        generators: model k's CPU generator; it draws the n uniforms of model k's batch.
         rate: q, each record's probability of being in the batch.
 
     Returns:
-        ``(index, weight)``: int64 ``[K, B]`` pool rows (padding repeats the model's first
-        row) and float32 ``[K, B]`` with 1 for sampled records and 0 for padding; B >= 1.
+        ``(index, weight)``: int64 ``[K, B]`` pool rows, model k's sampled rows first (in
+        the order of ``rows[k]``), then unsampled ones as padding, and float32 ``[K, B]``
+        with 1 for sampled records and 0 for padding; B >= 1.
     """
-    picked = [
-        own[torch.rand(own.shape[0], generator=g) < rate]
-        for own, g in zip(rows, generators, strict=True)
-    ]
-    size = max(1, *(p.shape[0] for p in picked))
-    index = torch.stack(
-        [
-            F.pad(p, (0, size - p.shape[0]), value=int(own[0]))
-            for p, own in zip(picked, rows, strict=True)
-        ]
-    )
-    counts = torch.tensor([p.shape[0] for p in picked])
-    weight = (torch.arange(size)[None, :] < counts[:, None]).to(torch.float32)
+    count, n = rows.shape
+    uniforms = torch.empty(count, n)
+    for k, generator in enumerate(generators):
+        torch.rand(n, generator=generator, out=uniforms[k])
+    picked = uniforms < rate
+    sizes = picked.sum(dim=1)
+    size = max(1, int(sizes.max()))
+    # Sampled positions first (stable, so ascending), then the rest.
+    order = torch.sort(picked.to(torch.int8), dim=1, descending=True, stable=True).indices
+    weight = (torch.arange(size)[None, :] < sizes[:, None]).to(torch.float32)
+    index = rows.gather(1, order[:, :size])
     return index, weight
 
 

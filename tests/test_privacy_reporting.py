@@ -1,0 +1,97 @@
+"""The DP axis' tables and figures on hand-built records."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from leakbench.reporting.privacy import audit_figure, audit_table, tradeoff_figure, tradeoff_table
+from leakbench.reporting.records import RecordError
+
+DP = {"epsilon": 1.0, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "rdp"}
+
+
+def _base(study, variant, attack, grid, metrics):
+    return {
+        "study": study,
+        "dataset": "purchase_synth",
+        "variant": variant,
+        "attack": attack,
+        "grid": grid,
+        "seeds": {"config": 1},
+        "metrics": metrics,
+        "leakbench_version": "0",
+        "git_commit": "unknown",
+    }
+
+
+def _membership(privacy, auc, test):
+    variant = "mlp" if privacy is None else "mlp.eps1"
+    grid = {"variant": variant, **({"privacy": privacy} if privacy else {})}
+    metrics = {"auc": auc, "tpr_at_fpr_0.01": auc / 10, "target_test_accuracy": test}
+    return _base("membership", variant, "loss", grid, metrics)
+
+
+def _audit(privacy, spent, lower):
+    variant = "mlp" if privacy is None else "mlp.eps1"
+    grid = {"variant": variant, **({"privacy": privacy} if privacy else {})}
+    metrics = {
+        "accountant_epsilon": spent,
+        "noise_multiplier": None if spent is None else 2.0,
+        "epsilon_lower": lower,
+        "tp": 60,
+        "fn": 40,
+        "fp": 30,
+        "tn": 70,
+    }
+    return _base("privacy", variant, "loss", grid, metrics)
+
+
+def _poisoning(privacy, rate, accuracy):
+    model = {"variant": "logreg", **({"privacy": privacy} if privacy else {})}
+    grid = {"property": "sex", "t0": 0.1, "t1": 0.25, "model": "logreg", "poison_rate": rate,
+            "model_params": model}  # fmt: skip
+    metrics = {"attack_accuracy": accuracy, "clean_test_accuracy": 0.8}
+    if privacy:
+        metrics["accountant_epsilon"] = 0.99
+    name = f"sex.0.1-0.25.logreg{'.eps1' if privacy else ''}.p{rate:g}"
+    return {**_base("property_poisoning", name, "threshold", grid, metrics), "dataset": "adult"}
+
+
+def test_audit_table_flags_a_bound_above_the_accountant():
+    table = audit_table(
+        records=[_audit(None, None, 2.5), _audit(DP, 0.99, 0.3), _audit(DP, 0.99, 1.2)]
+    )
+    assert list(table.epsilon) == [math.inf, 1.0, 1.0]
+    assert list(table.cell) == ["mlp"] * 3
+    assert list(table.within_budget) == [True, True, False]  # 1.2 > 0.99 is a bug signal
+
+
+def test_tradeoff_table_joins_the_accountant_epsilon_and_orders_rows():
+    table = tradeoff_table(
+        membership=[_membership(DP, 0.55, 0.2), _membership(None, 0.9, 0.5)],
+        audits=[_audit(None, None, 2.5), _audit(DP, 0.99, 0.3)],
+        property_poisoning=[_poisoning(DP, 0.05, 0.7), _poisoning(None, 0.05, 0.95)],
+    )
+    member = table[table.study == "membership"]
+    assert list(member.epsilon) == [math.inf, 1.0]  # no DP first, then falling epsilon
+    assert list(member.auc) == [0.9, 0.55]
+    assert math.isnan(member.accountant_epsilon.iloc[0])
+    assert member.accountant_epsilon.iloc[1] == 0.99
+    assert list(member["tpr_at_fpr_0.01"]) == pytest.approx([0.09, 0.055])
+    poison = table[table.study == "property_poisoning"]
+    assert list(poison.cell) == ["sex/0.1-0.25/logreg"] * 2
+    assert list(poison.attack_accuracy) == [0.95, 0.7]
+    assert list(poison.accountant_epsilon.fillna(-1)) == [-1, 0.99]
+    tradeoff_figure(table=table)
+    audit_figure(table=audit_table(records=[_audit(None, None, 2.5), _audit(DP, 0.99, 0.3)]))
+
+
+def test_empty_inputs_are_refused():
+    with pytest.raises(RecordError, match="no records"):
+        tradeoff_table(membership=[], audits=[], property_poisoning=[])
+    bad = _membership(DP, 0.5, 0.5)
+    del bad["metrics"]["auc"]
+    with pytest.raises(RecordError, match="missing key 'auc'"):
+        tradeoff_table(membership=[bad], audits=[], property_poisoning=[])
