@@ -26,6 +26,7 @@ test: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/stacked_trainer.py
+	$(BIN)/python benchmarks/dp_trainer.py
 
 clean:
 	rm -rf results .snakemake mlflow.db
