@@ -81,10 +81,15 @@ def main() -> None:
 
             def run(config, keep=keep, shape=shape, x=x, y=y):
                 return train_stacked(
-                    arch=shape.arch, arch_params=shape.arch_params, x=x, y=y,
-                    num_classes=shape.classes, keep=keep, seeds=list(range(len(keep))),
+                    arch=shape.arch,
+                    arch_params=shape.arch_params,
+                    x=x,
+                    y=y,
+                    num_classes=shape.classes,
+                    keep=keep,
+                    seeds=list(range(len(keep))),
                     config=config,
-                )  # fmt: skip
+                )
 
             run(plain)  # warm-up
             base = seconds(lambda run=run: run(plain), args.repeats)

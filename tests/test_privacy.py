@@ -240,3 +240,22 @@ def test_audit_bad_input():
         audit_scores(scores=np.zeros(3), member=np.array([True, False, False]), delta=1e-5, seed=0)
     with pytest.raises(ConfigError, match="delta"):
         audit_scores(scores=np.zeros(4), member=np.array([1, 1, 0, 0], bool), delta=0.0, seed=0)
+
+
+def test_canaries_are_mislabelled_distinct_and_seeded():
+    from leakbench.privacy.canaries import make_canaries
+
+    y = np.arange(200) % 5
+    candidates = np.arange(50, 200)
+    canaries = make_canaries(y=y, num_classes=5, candidates=candidates, count=100, seed=3)
+    assert np.unique(canaries.rows).size == 100 and set(canaries.rows) <= set(candidates)
+    assert (canaries.labels != y[canaries.rows]).all()
+    assert set(canaries.labels) <= set(range(5))
+    assert 30 < canaries.inserted.sum() < 70  # a fair coin each
+    again = make_canaries(y=y, num_classes=5, candidates=candidates, count=100, seed=3)
+    for key, value in canaries.arrays().items():
+        assert np.array_equal(again.arrays()[key], value), key
+    with pytest.raises(
+        ConfigError, match=r"privacy\.canaries: 151 is not allowed; allowed: at most"
+    ):
+        make_canaries(y=y, num_classes=5, candidates=candidates, count=151, seed=3)

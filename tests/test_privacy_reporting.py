@@ -50,8 +50,8 @@ def _audit(privacy, spent, lower):
 
 def _poisoning(privacy, rate, accuracy):
     model = {"variant": "logreg", **({"privacy": privacy} if privacy else {})}
-    grid = {"property": "sex", "t0": 0.1, "t1": 0.25, "model": "logreg", "poison_rate": rate,
-            "model_params": model}  # fmt: skip
+    grid = {"property": "sex", "t0": 0.1, "t1": 0.25, "model": "logreg"}
+    grid |= {"poison_rate": rate, "model_params": model}
     metrics = {"attack_accuracy": accuracy, "clean_test_accuracy": 0.8}
     if privacy:
         metrics["accountant_epsilon"] = 0.99

@@ -8,8 +8,46 @@ PROPERTY_RECORD = (
 )
 
 
+CANARY = f"{MEMBERSHIP}/{{privacy}}/canary"
+
+
+rule train_canary_membership:
+    input:
+        code=lib("models", "training", "privacy", "seeding.py", "steps/privacy.py"),
+        pool="results/data/{dataset}/pool.npz",
+        splits=f"{MEMBERSHIP}/splits.npz",
+    output:
+        model=f"{CANARY}.safetensors",
+        canaries=f"{CANARY}s.npz",
+    params:
+        row=private_row("membership"),
+        canaries=config["privacy"]["canaries"],
+        seed=config["seed"],
+    log:
+        "results/logs/train_canary_membership/{dataset}/{variant}/{privacy}.log",
+    benchmark:
+        "results/benchmarks/train_canary_membership/{dataset}/{variant}/{privacy}.tsv"
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/train_canary_membership.py"
+
+
+def canary_inputs(wildcards):
+    """The canary target, its canaries and the pool, when the config asks for canaries."""
+    if not config["privacy"]["canaries"]:
+        return {}
+    return {
+        "canary_pool": f"results/data/{wildcards.dataset}/pool.npz",
+        "canary_model": expand(f"{CANARY}.safetensors", **wildcards)[0],
+        "canaries": expand(f"{CANARY}s.npz", **wildcards)[0],
+    }
+
+
 rule audit_membership:
     input:
+        unpack(canary_inputs),
         code=lib("privacy", "metrics.py", "steps/privacy.py"),
         target=f"{MEMBERSHIP}/{{privacy}}/target.safetensors",
         scores=f"{MEMBERSHIP_ATTACKS}/{AUDIT_ATTACK}.scores.npz",

@@ -14,4 +14,13 @@ privacy.audit(
     row=snakemake.params.row,
     delta=snakemake.params.delta,
     seed=snakemake.params.seed,
+    canary=(
+        {
+            "pool": snakemake.input.canary_pool,
+            "model": snakemake.input.canary_model,
+            "canaries": snakemake.input.canaries,
+        }
+        if snakemake.input.get("canaries")
+        else None
+    ),
 )

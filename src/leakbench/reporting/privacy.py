@@ -46,6 +46,7 @@ AUDIT_COLUMNS = (
     "fn",
     "fp",
     "tn",
+    "canary_epsilon_lower",
     "within_budget",
 )
 
@@ -70,12 +71,14 @@ def _number(value: Any) -> float:
 
 
 def audit_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per audited membership variant; ``within_budget`` says whether the
-    empirical lower bound is at most the accountant's epsilon (always true without DP)."""
+    """One row per audited membership variant, with the bound from natural records and,
+    when canaries were inserted, from canaries; ``within_budget`` says whether both are at
+    most the accountant's epsilon (always true without DP)."""
     rows = []
     for r in records:
         spent = _number(_get(r, "metrics", "accountant_epsilon"))
         lower = float(_get(r, "metrics", "epsilon_lower"))
+        canary = _number(r["metrics"].get("canary_epsilon_lower"))
         rows.append(
             {
                 "dataset": r["dataset"],
@@ -85,7 +88,10 @@ def audit_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
                 "noise_multiplier": _number(_get(r, "metrics", "noise_multiplier")),
                 "epsilon_lower": lower,
                 **{key: int(_get(r, "metrics", key)) for key in ("tp", "fn", "fp", "tn")},
-                "within_budget": bool(math.isnan(spent) or lower <= spent),
+                "canary_epsilon_lower": canary,
+                "within_budget": bool(
+                    math.isnan(spent) or max(lower, np.nan_to_num(canary)) <= spent
+                ),
             }
         )
     table = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
@@ -228,10 +234,12 @@ def audit_figure(*, table: pd.DataFrame) -> Figure:
             grid = np.geomspace(min(finite) / 2, max(finite) * 1.5, 50)
             ax.plot(grid, grid, "--", color="0.5", linewidth=0.8, label="lower bound = epsilon")
         for i, ((dataset, cell), part) in enumerate(table.groupby(["dataset", "cell"], sort=True)):
-            x = _positions(np.nan_to_num(part.accountant_epsilon.to_numpy(dtype=float),
-                                         nan=math.inf), finite)  # fmt: skip
-            ax.plot(x, part.epsilon_lower, "o", ms=4, color=colors[i % len(colors)],
-                    label=f"{dataset} {cell}")  # fmt: skip
+            spent_at = np.nan_to_num(part.accountant_epsilon.to_numpy(dtype=float), nan=math.inf)
+            x, color = _positions(spent_at, finite), colors[i % len(colors)]
+            ax.plot(x, part.epsilon_lower, "o", ms=4, color=color, label=f"{dataset} {cell}")
+            if part.canary_epsilon_lower.notna().any():
+                name = f"{dataset} {cell} (canaries)"
+                ax.plot(x, part.canary_epsilon_lower, "x", ms=5, color=color, label=name)
         _epsilon_axis(ax, finite)
         ax.set_xlabel("accountant epsilon")
         ax.set_ylabel("empirical lower bound (95%)")

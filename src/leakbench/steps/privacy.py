@@ -7,19 +7,83 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from leakbench import __version__
-from leakbench.io import read_npz, write_json
+from leakbench.attacks.base import cross_entropy
+from leakbench.data.pool import Pool
+from leakbench.io import read_npz, write_json, write_npz
 from leakbench.privacy import audit_scores
+from leakbench.privacy.canaries import Canaries, make_canaries
 from leakbench.privacy.variants import label
 from leakbench.provenance import git_commit
 from leakbench.reporting.figures import save_figure
 from leakbench.reporting.privacy import audit_figure, audit_table, tradeoff_figure, tradeoff_table
 from leakbench.reporting.records import load_records
 from leakbench.reporting.tables import write_table_csv, write_table_md
-from leakbench.seeding import derive_seed
-from leakbench.training.checkpoint import load_models
+from leakbench.seeding import configure_torch, derive_seed
+from leakbench.steps.membership import role_seeds
+from leakbench.studies.splits import MembershipSplits
+from leakbench.training import TrainConfig, load_models, predict_logits, save_models, train_stacked
 
 STUDY = "privacy"
+
+
+def train_canary_target(
+    *,
+    pool: Path,
+    splits: Path,
+    model_out: Path,
+    canaries_out: Path,
+    dataset: str,
+    variant: str,
+    row: Mapping[str, Any],
+    count: int,
+    seed: int,
+) -> None:
+    """Train the canary target of one membership variant: the target's own training set
+    and seed plus the inserted half of ``count`` canaries (mislabelled pool records from
+    outside that set)."""
+    configure_torch()
+    data = Pool.load(pool)
+    target_in = MembershipSplits.from_arrays(read_npz(splits)).target_in
+    canaries = make_canaries(
+        y=data.y,
+        num_classes=data.num_classes,
+        candidates=np.flatnonzero(~target_in),
+        count=count,
+        seed=derive_seed(seed, STUDY, dataset, variant, "canaries"),
+    )
+    keep = np.concatenate([target_in, canaries.inserted])[None, :]
+    models = train_stacked(
+        arch=row["arch"],
+        arch_params=row["arch_params"],
+        x=np.concatenate([data.x, data.x[canaries.rows]]),
+        y=np.concatenate([data.y, canaries.labels]),
+        num_classes=data.num_classes,
+        keep=keep,
+        seeds=role_seeds(seed=seed, dataset=dataset, variant=variant, role="target", count=1),
+        config=TrainConfig.from_row(row),
+    )
+    write_npz(canaries_out, **canaries.arrays())
+    save_models(model_out, models)
+
+
+def _canary_bound(
+    *, pool: Path, model: Path, canaries: Path, delta: float, seed: int
+) -> dict[str, Any]:
+    """The audit on the canaries: the loss attack's score -CE(f(x), y) of each canary."""
+    data = Pool.load(pool)
+    marks = Canaries.from_arrays(read_npz(canaries))
+    logits = predict_logits(load_models(model), data.x[marks.rows])[0]
+    result = audit_scores(
+        scores=-cross_entropy(logits, marks.labels), member=marks.inserted, delta=delta, seed=seed
+    )
+    return {
+        "canaries": int(marks.rows.size),
+        "canary_epsilon_lower": result.epsilon_lower,
+        "canary_counts": [result.tp, result.fn, result.fp, result.tn],
+    }
 
 
 def audit(
@@ -33,9 +97,12 @@ def audit(
     row: Mapping[str, Any],
     delta: float,
     seed: int,
+    canary: Mapping[str, Path] | None = None,
 ) -> None:
     """The empirical epsilon lower bound of one membership variant's target model, from
-    ``attack``'s scores, next to the epsilon its accountant reports."""
+    ``attack``'s scores on its members and non-members, and (with ``canary``: ``pool``,
+    ``model``, ``canaries`` paths) from the canary target's losses on its canaries, next to
+    the epsilon the accountant reports."""
     privacy = load_models(target).privacy
     data = read_npz(scores)
     delta = privacy["delta"] if privacy else delta
@@ -44,6 +111,7 @@ def audit(
     result = audit_scores(
         scores=data["score"], member=data["member"].astype(bool), delta=delta, seed=audit_seed
     )
+    extra = {} if canary is None else _canary_bound(**canary, delta=delta, seed=audit_seed)
     write_json(
         out,
         {
@@ -58,6 +126,7 @@ def audit(
                 "accountant": privacy["accountant"] if privacy else None,
                 "accountant_epsilon": privacy["epsilon"] if privacy else None,
                 "noise_multiplier": privacy["noise_multiplier"] if privacy else None,
+                **extra,
             },
             "leakbench_version": __version__,
             "git_commit": git_commit(Path(__file__).resolve().parents[3]),

@@ -53,9 +53,12 @@ def conv_per_sample(
         raise TypeError(f"per-sample clipping: {layer!r} with groups != 1 is not supported")
     batch = delta.shape[0]
     cols = F.unfold(
-        inputs, layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
+        inputs,
+        layer.kernel_size,
+        dilation=layer.dilation,
+        padding=layer.padding,
         stride=layer.stride,
-    )  # fmt: skip
+    )
     cols = cols.view(batch, count, -1, cols.shape[-1])  # [B, K, in * kh * kw, L]
     d = delta.reshape(batch, count, layer.out_channels, -1)  # [B, K, out, L]
     return torch.matmul(d, cols.transpose(2, 3)), d.sum(dim=3)

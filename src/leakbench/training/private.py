@@ -74,8 +74,8 @@ def add_noise(
     for view in net.views(noise).values():
         rows = view.shape[0] // net.count  # model k owns rows k*rows .. k*rows + rows - 1
         for k, generator in enumerate(generators):
-            torch.randn(view[k * rows : (k + 1) * rows].shape, generator=generator,
-                        out=view[k * rows : (k + 1) * rows])  # fmt: skip
+            part = view[k * rows : (k + 1) * rows]
+            torch.randn(part.shape, generator=generator, out=part)
     grad.add_(noise.to(grad.device), alpha=std)
 
 
