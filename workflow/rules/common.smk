@@ -181,3 +181,15 @@ def property_records(kind):
         model=models,
         rate=property_rates("pairs"),
     )
+
+
+def canary_inputs(wildcards):
+    """The canary target, its canaries and the pool, when the config asks for canaries
+    (``CANARY``: the canary files' path stem, privacy.smk)."""
+    if not config["privacy"]["canaries"]:
+        return {}
+    return {
+        "canary_pool": f"results/data/{wildcards.dataset}/pool.npz",
+        "canary_model": expand(f"{CANARY}.safetensors", **wildcards)[0],
+        "canaries": expand(f"{CANARY}s.npz", **wildcards)[0],
+    }

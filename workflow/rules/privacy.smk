@@ -34,17 +34,6 @@ rule train_canary_membership:
         "../scripts/train_canary_membership.py"
 
 
-def canary_inputs(wildcards):
-    """The canary target, its canaries and the pool, when the config asks for canaries."""
-    if not config["privacy"]["canaries"]:
-        return {}
-    return {
-        "canary_pool": f"results/data/{wildcards.dataset}/pool.npz",
-        "canary_model": expand(f"{CANARY}.safetensors", **wildcards)[0],
-        "canaries": expand(f"{CANARY}s.npz", **wildcards)[0],
-    }
-
-
 rule audit_membership:
     input:
         unpack(canary_inputs),
