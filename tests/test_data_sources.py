@@ -23,6 +23,7 @@ from leakbench.data.sources import (
     fetch_raw,
     require_raw,
     sha256_file,
+    verify_raw,
 )
 from leakbench.data.spec import DatasetSpec
 from leakbench.errors import ChecksumError, DataError
@@ -189,6 +190,37 @@ def test_fetch_raw_returns_paths_in_spec_order_and_nothing_for_synthetic(tmp_pat
         prepare=prepare,
     )
     assert fetch_raw(synthetic, raw_dir=raw_dir) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b + b"1,2,3\n", lambda b: b"X" + b[1:]],
+    ids=["truncated", "emptied", "appended", "edited"],
+)
+def test_verify_raw_refuses_a_file_damaged_after_the_fetch(tmp_path, good_file, damage):
+    raw = RawFile(filename="table.csv", sha256=PAYLOAD_SHA, sources=(LocalSource(good_file),))
+    spec = DatasetSpec(
+        name="tiny",
+        description="test",
+        synthetic=False,
+        raw_files=(raw,),
+        input_shape=(1,),
+        num_classes=2,
+        properties=(),
+        prepare=lambda **_: None,
+    )
+    raw_dir = tmp_path / "raw"
+    path = fetch_file(raw, raw_dir=raw_dir)
+    assert verify_raw(spec, raw_dir=raw_dir) == [path]
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(ChecksumError) as err:
+        verify_raw(spec, raw_dir=raw_dir)
+    message = str(err.value)
+    assert str(path) in message and "changed since it was fetched" in message
+    assert f"expected {PAYLOAD_SHA}, got {sha256_file(path)}" in message
+    path.unlink()
+    with pytest.raises(DataError, match="raw file missing"):
+        verify_raw(spec, raw_dir=raw_dir)
 
 
 def test_require_raw_names_the_missing_file(tmp_path):

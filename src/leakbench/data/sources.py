@@ -273,6 +273,34 @@ def fetch_raw(spec: DatasetSpec, *, raw_dir: Path) -> list[Path]:
     return [fetch_file(raw, raw_dir=Path(raw_dir)) for raw in spec.raw_files]
 
 
+def verify_raw(spec: DatasetSpec, *, raw_dir: Path) -> list[Path]:
+    """Check that every raw file of ``spec`` in ``raw_dir`` still holds its pinned bytes.
+
+    Parsing trusts the raw files, so a file truncated or edited after it was fetched must
+    stop the preparation before it yields a smaller or different pool. Nothing is fetched.
+
+    Returns:
+        The paths, in the order of ``spec.raw_files``.
+
+    Raises:
+        DataError: if a file is missing.
+        ChecksumError: if a file's sha256 differs from the pinned one (names the file,
+            the expected and the actual hash, and how to fetch it again).
+    """
+    paths = []
+    for raw in spec.raw_files:
+        path = require_raw(raw_dir=Path(raw_dir), filename=raw.filename)
+        actual = sha256_file(path)
+        if actual != raw.sha256:
+            raise ChecksumError(
+                f"{path} (changed since it was fetched; delete it and run fetch_data again)",
+                raw.sha256,
+                actual,
+            )
+        paths.append(path)
+    return paths
+
+
 def require_raw(*, raw_dir: Path, filename: str) -> Path:
     """Return ``raw_dir / filename``, raising a clear error if it has not been fetched.
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from leakbench.data import fetch_raw, get_dataset, sha256_file
+from leakbench.data import fetch_raw, get_dataset, sha256_file, verify_raw
 from leakbench.io import write_json
 from leakbench.seeding import derive_seed
 
@@ -30,6 +30,7 @@ def prepare(
     """Parse (or, for a synthetic dataset, generate) the pool and describe it."""
     spec = get_dataset(dataset)
     raw_dir = Path(raw_manifest).parent if raw_manifest else Path(pool_out).parent / "raw"
+    verify_raw(spec, raw_dir=raw_dir)
     pool = spec.prepare(raw_dir=raw_dir, seed=derive_seed(seed, "data", dataset), **options)
     pool.save(pool_out)
     write_json(
