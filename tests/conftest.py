@@ -1,15 +1,78 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the helpers that run Snakemake on config/test.yaml."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# The result folders whose bytes a run must reproduce (not logs, timings or receipts).
+DETERMINISTIC = ("tables", "figures", "metrics", "attacks", "plots", "models", "data", "audit")
 
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository root (where the Snakefile is)."""
     return ROOT
+
+
+def snakemake_command(workdir: Path, *args: str, config: Path | None = None) -> list[str]:
+    """The command line of a Snakemake run of this workflow in ``workdir``."""
+    return [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config or ROOT / "config/test.yaml"),
+        *args,
+    ]
+
+
+def workflow_env(workdir: Path) -> dict[str, str]:
+    """The environment of a run: this venv first on PATH, MLflow in the run's folder."""
+    return {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
+
+
+def snakemake(repo_root: Path, workdir: Path, *args: str, config: Path | None = None):
+    """Run Snakemake to the end; return the finished process (output captured)."""
+    return subprocess.run(
+        snakemake_command(workdir, *args, config=config),
+        capture_output=True,
+        text=True,
+        env=workflow_env(workdir),
+        check=False,
+    )
+
+
+def digests(workdir: Path) -> dict[str, str]:
+    """sha256 of every file in the deterministic result folders, by relative path."""
+    out = {}
+    for top in DETERMINISTIC:
+        for path in sorted((workdir / "results" / top).rglob("*")):
+            if path.is_file():
+                out[str(path.relative_to(workdir))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="session")
+def runs(repo_root, tmp_path_factory):
+    """Two clean, uninterrupted runs of the test config, with 1 and with 2 cores."""
+    done = {}
+    for cores in ("1", "2"):
+        workdir = tmp_path_factory.mktemp(f"cores{cores}")
+        proc = snakemake(repo_root, workdir, "--cores", cores)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+        done[cores] = workdir
+    return done

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 
-from leakbench.io import atomic_path, read_json, read_npz, write_json, write_npz
+from leakbench.io import (
+    atomic_path,
+    read_json,
+    read_npz,
+    remove_stale_temporaries,
+    write_bytes,
+    write_json,
+    write_npz,
+)
 
 
 def _sha(path):
@@ -34,6 +45,37 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
         raise RuntimeError("killed")
     assert read_json(target) == {"kept": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_a_writer_killed_mid_write_leaves_the_target_and_a_temporary_that_is_removable(
+    tmp_path,
+):
+    target = tmp_path / "sub" / "model.safetensors"
+    write_bytes(target, b"finished")
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, sys\n"
+            "from leakbench.io import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    tmp.write_bytes(b'half')\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n",
+            str(target),
+        ],
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert target.read_bytes() == b"finished"
+    (stale,) = [p for p in target.parent.iterdir() if p != target]
+    assert stale.name.startswith(".model.safetensors.") and stale.name.endswith(".tmp")
+    kept = [tmp_path / ".notes.tmp", tmp_path / "run.tmp", tmp_path / ".a.b.tmp"]
+    for path in kept:
+        path.write_text("not ours")
+    assert remove_stale_temporaries(tmp_path) == [stale]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        [".a.b.tmp", ".notes.tmp", "model.safetensors", "run.tmp"]
+    )
 
 
 def test_json_is_canonical_and_numpy_safe(tmp_path):

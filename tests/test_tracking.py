@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import subprocess
+import sys
 import time
 
 import pytest
@@ -315,3 +317,50 @@ def test_params_and_metrics_of_a_record():
     record["grid"]["dataset"] = "mnist5k"
     with pytest.raises(RecordError, match=r"grid: parameter 'dataset' = 'mnist5k' contradicts"):
         run_params(record=record)
+
+
+_WORKER = """
+import json, sys, time
+from pathlib import Path
+from leakbench.tracking import log_study
+plan, go = json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.01)
+log_study(study=plan["study"], records=plan["records"], artifacts=plan["artifacts"],
+          tracking_uri=plan["uri"])
+"""
+
+
+def test_concurrent_jobs_logging_to_one_new_sqlite_store_lose_no_record(tmp_path):
+    """Three studies logged at the same instant by three processes into a database that
+    does not exist yet: every run arrives, once, finished (issue 5 drill)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    go = tmp_path / "go"
+    workers, expected = [], {}
+    for study in ("alpha", "beta", "gamma"):
+        records, artifacts, _ = _study_files(tmp_path, study, datasets=("adult",))
+        plan = tmp_path / f"{study}.json"
+        artifacts = {cell: [str(p) for p in paths] for cell, paths in artifacts.items()}
+        plan.write_text(
+            dumps_json({"study": study, "records": records, "artifacts": artifacts, "uri": uri})
+        )
+        expected[study] = sorted(artifacts)
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _WORKER, str(plan), str(go)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    time.sleep(2)  # every worker has imported MLflow and waits at the barrier
+    go.touch()
+    for worker in workers:
+        out, _ = worker.communicate(timeout=300)
+        assert worker.returncode == 0, out[-3000:]
+    client = MlflowClient(tracking_uri=uri)
+    for study, cells in expected.items():
+        experiment = client.get_experiment_by_name(f"leakbench-{study}")
+        runs = client.search_runs([experiment.experiment_id])
+        assert sorted(r.data.tags[TAG_CELL] for r in runs) == cells
+        assert {r.info.status for r in runs} == {"FINISHED"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 
 import numpy as np
@@ -359,13 +360,24 @@ def test_device_defaults_to_cpu(monkeypatch):
     assert resolve_device() == torch.device("cpu")
 
 
+def test_auto_device_follows_what_the_process_sees(monkeypatch):
+    monkeypatch.setenv(DEVICE_ENV, "auto")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device() == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    assert resolve_device() == torch.device("cuda")
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+
+
 def test_unknown_or_missing_device_names_the_variable(monkeypatch):
     monkeypatch.setenv(DEVICE_ENV, "tpu")
     with pytest.raises(ConfigError, match=r"^LEAKBENCH_DEVICE: 'tpu' is not allowed; allowed: cpu"):
         resolve_device()
     if not torch.cuda.is_available():
         monkeypatch.setenv(DEVICE_ENV, "cuda")
-        with pytest.raises(ConfigError, match=r"'cuda' is not allowed; allowed: cpu \(this"):
+        with pytest.raises(ConfigError, match=r"'cuda' is not allowed; allowed: cpu, auto \(this"):
             resolve_device()
         x, y = _data((7,))
         with pytest.raises(ConfigError, match="LEAKBENCH_DEVICE"):

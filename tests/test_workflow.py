@@ -7,58 +7,17 @@ DAG and show its metrics; a bad config must stop before any job runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import BIN, digests, snakemake
 
 pytestmark = pytest.mark.workflow
-
-BIN = Path(sys.executable).parent
-DETERMINISTIC = ("tables", "figures", "metrics", "attacks", "plots", "models", "data", "audit")
-
-
-def snakemake(repo_root: Path, workdir: Path, *args: str, config: Path | None = None):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}"}
-    cmd = [
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(repo_root / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(config or repo_root / "config/test.yaml"),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-
-
-def digests(workdir: Path) -> dict[str, str]:
-    out = {}
-    for top in DETERMINISTIC:
-        for path in sorted((workdir / "results" / top).rglob("*")):
-            if path.is_file():
-                out[str(path.relative_to(workdir))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
-
-@pytest.fixture(scope="module")
-def runs(repo_root, tmp_path_factory):
-    """Two clean runs of the test config, with 1 and with 2 cores."""
-    done = {}
-    for cores in ("1", "2"):
-        workdir = tmp_path_factory.mktemp(f"cores{cores}")
-        proc = snakemake(repo_root, workdir, "--cores", cores)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
-        done[cores] = workdir
-    return done
 
 
 def test_lint_is_clean(repo_root, tmp_path):

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -20,6 +21,8 @@ from typing import Any
 import numpy as np
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# The names atomic_path's temporaries get: ``.<target name>.<8 random chars>.tmp``.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 @contextlib.contextmanager
@@ -39,6 +42,24 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporaries that killed writers left under ``folder``; return them.
+
+    A process killed by SIGKILL cannot clean up after :func:`atomic_path`, so its
+    temporary stays beside the target (the target itself is untouched). Call this only
+    while no writer can be running under ``folder``: the workflow calls it when a run
+    starts, once Snakemake holds the folder's lock.
+    """
+    stale = sorted(
+        path
+        for path in Path(folder).rglob(".*.tmp")
+        if path.is_file() and _TEMPORARY.fullmatch(path.name)
+    )
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -16,6 +16,7 @@ RUNNING if the store went away) and is never mistaken for a logged cell.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import math
@@ -147,6 +148,27 @@ def run_metrics(*, record: Mapping[str, Any]) -> dict[str, float]:
         for key, value in sorted(flat.items())
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     }
+
+
+@contextlib.contextmanager
+def _exclusive(uri: str) -> Iterator[None]:
+    """Hold an exclusive lock on a ``sqlite:///`` store (nothing for other stores).
+
+    SQLite takes one writer at a time and MLflow creates a new database's tables without
+    a transaction that covers them all, so two jobs logging at once could fail ("table
+    already exists", "database is locked"). A lock file beside the database
+    (``<db>.lock``, ``flock``) makes them take turns; a server store serialises itself.
+    """
+    db = _sqlite_path(uri)
+    if db is None:
+        yield
+        return
+    with open(db.with_name(db.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -323,9 +345,10 @@ def log_study(
     With a ``sqlite:///`` store, a new experiment keeps its artifacts in
     ``mlartifacts/<experiment>/`` beside the database file, whatever the working directory.
 
-    Every input is checked before MLflow is contacted. The receipt is written only after
-    every cell is logged. It is not deterministic (run ids differ between stores), so it
-    must not be a DVC output.
+    Jobs logging to one ``sqlite:///`` store at once take turns (a lock file beside the
+    database). Every input is checked before MLflow is contacted. The receipt is written
+    only after every cell is logged. It is not deterministic (run ids differ between
+    stores), so it must not be a DVC output.
 
     Args:
         study: The study name; every record must belong to it.
@@ -358,24 +381,26 @@ def log_study(
         if not db.exists() and not os.access(db.parent, os.W_OK):
             raise TrackingError(f"MLflow tracking store {uri}: cannot create {db}")
     name = f"{EXPERIMENT_PREFIX}{study}"
-    with _store_errors(uri, f"opening experiment {name!r}"):
-        client = MlflowClient(tracking_uri=uri)
-        experiment_id = _experiment_id(client, name=name, study=study, uri=uri)
-        existing = _finished_runs(client, experiment_id=experiment_id)
-
     logged: dict[str, LoggedRun] = {}
-    for cell, content in plan.items():
-        run_id = existing.get((cell, content.sha))
-        created = run_id is None
-        if run_id is None:
-            with _store_errors(uri, f"logging cell {cell}"):
-                run_id = _log_run(client, experiment_id=experiment_id, cell=cell, content=content)
-            log.info("%s: logged run %s", cell, run_id)
-        else:
-            log.info("%s: unchanged, run %s already holds this record", cell, run_id)
-        logged[cell] = LoggedRun(
-            cell_id=cell, run_id=run_id, record_sha256=content.sha, created=created
-        )
+    with _exclusive(uri):
+        with _store_errors(uri, f"opening experiment {name!r}"):
+            client = MlflowClient(tracking_uri=uri)
+            experiment_id = _experiment_id(client, name=name, study=study, uri=uri)
+            existing = _finished_runs(client, experiment_id=experiment_id)
+        for cell, content in plan.items():
+            run_id = existing.get((cell, content.sha))
+            created = run_id is None
+            if run_id is None:
+                with _store_errors(uri, f"logging cell {cell}"):
+                    run_id = _log_run(
+                        client, experiment_id=experiment_id, cell=cell, content=content
+                    )
+                log.info("%s: logged run %s", cell, run_id)
+            else:
+                log.info("%s: unchanged, run %s already holds this record", cell, run_id)
+            logged[cell] = LoggedRun(
+                cell_id=cell, run_id=run_id, record_sha256=content.sha, created=created
+            )
     if receipt is not None:
         write_json(
             receipt,

@@ -31,6 +31,16 @@ wildcard_constraints:
     privacy="nodp|eps[0-9][0-9.e+-]*",
 
 
+# A job killed by SIGKILL leaves the temporary of its atomic write beside the target; a
+# new run holds the lock, so no writer can be using one. The killed job itself is marked
+# incomplete by Snakemake and runs again (profiles set rerun-incomplete).
+onstart:
+    from leakbench.io import remove_stale_temporaries
+
+    for path in remove_stale_temporaries("results"):
+        logger.info(f"Removed {path}, left by a killed job")
+
+
 def lib(*parts):
     """The library files (modules or whole packages) a rule's code depends on.
 

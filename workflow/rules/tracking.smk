@@ -4,6 +4,13 @@
 ATTACKS = config["membership"]["attacks"]
 
 
+# On a cluster these run on the submitting host, which reaches the tracking store.
+localrules:
+    log_membership,
+    log_property_poisoning,
+    log_privacy,
+
+
 rule log_membership:
     input:
         code=lib("tracking.py"),

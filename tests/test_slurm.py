@@ -1,0 +1,148 @@
+"""The workflow on a real single-node Slurm cluster through ``profiles/slurm``.
+
+The fixture starts Debian's munged, slurmctld and slurmd in the foreground (there is no
+systemd), with their state, sockets and logs in a temporary folder, and stops them by
+their process ids. The cluster's slurm.conf goes to /etc/slurm/slurm.conf: Slurm's job
+steps read it from there (the jobstep executor drops SLURM_CONF from srun's environment).
+A slurm.conf that this fixture did not write is never touched. `make system` installs the
+packages.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import digests, snakemake
+
+pytestmark = pytest.mark.workflow
+
+SLURM_CONF = Path("/etc/slurm/slurm.conf")
+MARKER = "# written by leakbench tests/test_slurm.py"
+DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
+
+
+def _conf(state: Path) -> str:
+    host = socket.gethostname().split(".")[0]
+    return f"""{MARKER}
+ClusterName=leakbench
+SlurmctldHost={host}
+SlurmctldPort=16817
+SlurmdPort=16818
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket={state}/munge.socket
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation={state}/ctld
+SlurmdSpoolDir={state}/spool
+SlurmctldPidFile={state}/slurmctld.pid
+SlurmdPidFile={state}/slurmd.pid
+SlurmctldLogFile={state}/slurmctld.log
+SlurmdLogFile={state}/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+ReturnToService=2
+NodeName={host} CPUs={os.cpu_count()} RealMemory=8000 State=UNKNOWN
+PartitionName=leakbench Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """Stop the daemons by pid: SIGTERM, then SIGKILL after 15 s."""
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+    for proc in reversed(procs):
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory) -> Iterator[Path]:
+    """A running single-node Slurm cluster; yields its state folder."""
+    missing = [name for name in DAEMONS if shutil.which(name) is None]
+    assert not missing, f"Slurm is not installed (missing {missing}); run `make system`"
+    if SLURM_CONF.exists() and MARKER not in SLURM_CONF.read_text():
+        pytest.fail(f"{SLURM_CONF} belongs to another cluster; not overwriting it")
+    state = tmp_path_factory.mktemp("slurm")
+    for sub in ("ctld", "spool"):
+        (state / sub).mkdir()
+    key = state / "munge.key"
+    key.write_bytes(secrets.token_bytes(1024))
+    key.chmod(0o600)
+    SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
+    SLURM_CONF.write_text(_conf(state))
+    commands = [
+        [
+            "munged",
+            "--foreground",
+            "--force",
+            f"--key-file={key}",
+            f"--socket={state}/munge.socket",
+            f"--pid-file={state}/munged.pid",
+            f"--log-file={state}/munged.log",
+            f"--seed-file={state}/munged.seed",
+        ],
+        ["slurmctld", "-D", "-f", str(SLURM_CONF)],
+        ["slurmd", "-D", "-f", str(SLURM_CONF)],
+    ]
+    procs: list[subprocess.Popen] = []
+    try:
+        for command in commands:
+            with (state / f"{command[0]}.out").open("w") as out:
+                procs.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT))
+            time.sleep(1)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = subprocess.run(
+                ["sinfo", "--noheader", "--format=%T"], capture_output=True, text=True
+            ).stdout.split()
+            if states == ["idle"]:
+                break
+            time.sleep(1)
+        else:
+            logs = {p.name: p.read_text()[-2000:] for p in state.glob("*.out")}
+            pytest.fail(f"the Slurm node never became idle (sinfo: {states}); {logs}")
+        yield state
+    finally:
+        _stop(procs)
+        SLURM_CONF.unlink(missing_ok=True)
+
+
+def test_slurm_profile_gives_the_bytes_of_a_local_run(repo_root, runs, slurm, tmp_path):
+    started = time.monotonic()
+    proc = snakemake(
+        repo_root,
+        tmp_path,
+        "--profile",
+        str(repo_root / "profiles/slurm"),
+        # Poll a test cluster often; the profile's interval suits a shared controller.
+        "--slurm-init-seconds-before-status-checks",
+        "1",
+    )
+    wall = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    output = proc.stdout + proc.stderr
+    submitted = output.count("has been submitted with SLURM jobid")
+    local = output.count("localrule ")
+    assert submitted > 20 and local >= 3, (submitted, local)
+    assert digests(tmp_path) == digests(runs["1"])
+    print(f"Slurm run of config/test.yaml: {wall:.0f} s, {submitted} Slurm jobs")
