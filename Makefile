@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint benchmark clean
+.PHONY: setup system run test lint benchmark gpu-smoke clean
 
 setup: $(STAMP)
 
@@ -16,10 +16,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# Debian packages the system tests use: a single-node Slurm (tests/test_slurm.py) and
+# headless Chromium (tests/test_report.py). Installs what is missing; needs root.
+SYSTEM_PACKAGES := slurmctld slurmd slurm-client munge chromium chromium-driver
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
 run: setup
 	$(BIN)/snakemake --cores all
 
-test: setup
+test: setup system
 	$(BIN)/ruff check src tests workflow benchmarks
 	$(BIN)/ruff format --check src tests workflow benchmarks
 	$(BIN)/pytest
@@ -27,6 +37,10 @@ test: setup
 benchmark: setup
 	$(BIN)/python benchmarks/stacked_trainer.py
 	$(BIN)/python benchmarks/dp_trainer.py
+
+# The test config on the GPU that LEAKBENCH_DEVICE names (default cuda), with timings.
+gpu-smoke: setup
+	$(BIN)/python benchmarks/gpu_smoke.py
 
 clean:
 	rm -rf results .snakemake mlflow.db

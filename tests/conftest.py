@@ -45,13 +45,22 @@ def workflow_env(workdir: Path) -> dict[str, str]:
     }
 
 
-def snakemake(repo_root: Path, workdir: Path, *args: str, config: Path | None = None):
-    """Run Snakemake to the end; return the finished process (output captured)."""
+def snakemake(
+    repo_root: Path,
+    workdir: Path,
+    *args: str,
+    config: Path | None = None,
+    env: dict[str, str] | None = None,
+):
+    """Run Snakemake to the end; return the finished process (output captured).
+
+    ``env`` adds to (or overrides) :func:`workflow_env`.
+    """
     return subprocess.run(
         snakemake_command(workdir, *args, config=config),
         capture_output=True,
         text=True,
-        env=workflow_env(workdir),
+        env={**workflow_env(workdir), **(env or {})},
         check=False,
     )
 
