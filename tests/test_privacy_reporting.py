@@ -6,7 +6,13 @@ import math
 
 import pytest
 
-from leakbench.reporting.privacy import audit_figure, audit_table, tradeoff_figure, tradeoff_table
+from leakbench.reporting.privacy import (
+    _ticks,
+    audit_figure,
+    audit_table,
+    tradeoff_figure,
+    tradeoff_table,
+)
 from leakbench.reporting.records import RecordError
 
 DP = {"epsilon": 1.0, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "rdp"}
@@ -86,6 +92,17 @@ def test_tradeoff_table_joins_the_accountant_epsilon_and_orders_rows():
     assert list(poison.accountant_epsilon.fillna(-1)) == [-1, 0.99]
     tradeoff_figure(table=table)
     audit_figure(table=audit_table(records=[_audit(None, None, 2.5), _audit(DP, 0.99, 0.3)]))
+
+
+def test_close_epsilons_share_one_tick_label():
+    figure = audit_figure(
+        table=audit_table(
+            records=[_audit(None, None, 2.5), _audit(DP, 0.942, 0.0), _audit(DP, 0.996, 0.0)]
+        )
+    )
+    labels = [t.get_text() for t in figure.axes[0].get_xticklabels()]
+    assert labels == ["0.942", "no DP"]
+    assert _ticks([0.942, 0.996, 4.0, 7.99, 8.0]) == [0.942, 4.0, 7.99]
 
 
 def test_empty_inputs_are_refused():

@@ -166,8 +166,18 @@ def _positions(epsilons: np.ndarray, finite: list[float]) -> np.ndarray:
     return np.where(np.isinf(epsilons), right, epsilons)
 
 
+def _ticks(finite: list[float], *, ratio: float = 1.25) -> list[float]:
+    """The finite epsilons to label: from the smallest up, each at least ``ratio`` times
+    the last one kept, so that close values (0.94 and 1.0) do not print over each other."""
+    kept: list[float] = []
+    for value in sorted(set(finite)):
+        if not kept or value >= ratio * kept[-1]:
+            kept.append(value)
+    return kept
+
+
 def _epsilon_axis(ax: Any, finite: list[float]) -> None:
-    ticks = sorted(set(finite))
+    ticks = _ticks(finite)
     right = 10 * max(finite) if finite else 10.0
     ax.set_xscale("log")
     ax.set_xticks([*ticks, right], [*(f"{t:.3g}" for t in ticks), "no DP"])
