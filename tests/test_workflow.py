@@ -121,15 +121,23 @@ def test_dp_variants_share_seeds_and_stay_within_their_budget(runs):
     assert all(line.endswith(",True") for line in table[1:]), table
 
 
-def test_bad_config_stops_before_any_job(repo_root, tmp_path):
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("dataset", "imagenet", "membership.grid.0.dataset: unknown value 'imagenet'; allowed:"),
+        # A value with shell syntax never reaches a job (drill of issue 5).
+        ("variant", "tiny; touch pwned", "membership.grid.0.variant: 'tiny; touch pwned' does"),
+    ],
+)
+def test_bad_config_stops_before_any_job(repo_root, tmp_path, key, value, message):
     config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
-    config["membership"]["grid"][0]["dataset"] = "imagenet"
+    config["membership"]["grid"][0][key] = value
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(config))
     proc = snakemake(repo_root, tmp_path, "--cores", "1", config=bad)
     assert proc.returncode != 0
-    assert "membership.grid.0.dataset: unknown value 'imagenet'; allowed:" in proc.stderr
-    assert not (tmp_path / "results").exists()
+    assert message in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "results").exists() and not (tmp_path / "pwned").exists()
 
 
 def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
