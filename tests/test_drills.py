@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROOT, digests, snakemake, snakemake_command, workflow_env
 
+from leakbench.io import read_json
+
 pytestmark = pytest.mark.workflow
 
 TEMPORARY = re.compile(r"\..+\.tmp")
@@ -196,6 +198,17 @@ def _runs_by_name(uri: str) -> dict[str, dict[str, tuple]]:
     return found
 
 
+def _run_ids(workdir: Path, *, created: bool) -> dict[str, str]:
+    """``{cell: run id}`` from the ``log_*`` jobs' receipts; checks that every run was
+    logged by this call (``created``) or found already logged."""
+    runs = {}
+    for path in (workdir / "results/tracking").glob("*.json"):
+        for cell, run in read_json(path)["runs"].items():
+            assert run["created"] is created, (cell, run)
+            runs[cell] = run["run_id"]
+    return runs
+
+
 @pytest.fixture
 def mlflow_server(tmp_path):
     """A real ``mlflow server`` on 127.0.0.1: sqlite backend, one worker."""
@@ -270,14 +283,13 @@ def test_tracking_outage_then_a_real_server_logs_each_run_once(
     assert logged == _runs_by_name(f"sqlite:///{runs['1'] / 'mlflow.db'}")
     assert {status for runs_ in logged.values() for status, *_ in runs_.values()} == {"FINISHED"}
 
-    receipts = {p.name: p.read_text() for p in (workdir / "results/tracking").glob("*.json")}
+    receipts = _run_ids(workdir, created=True)
+    assert len(receipts) == sum(len(runs_) for runs_ in logged.values())
     rules = ("log_membership", "log_property_poisoning", "log_privacy")
     again = snakemake(repo_root, workdir, "--cores", "2", "--forcerun", *rules, env=up)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _runs_by_name(mlflow_server) == logged
-    assert {
-        p.name: p.read_text() for p in (workdir / "results/tracking").glob("*.json")
-    } == receipts
+    assert _run_ids(workdir, created=False) == receipts
 
 
 # -- nothing from the config or a wildcard reaches a shell -------------------------------
