@@ -8,12 +8,36 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from leakbench.seeding import configure_torch
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # The result folders whose bytes a run must reproduce (not logs, timings or receipts).
 DETERMINISTIC = ("tables", "figures", "metrics", "attacks", "plots", "models", "data", "audit")
+
+
+# The model shapes and random data of the training and privacy tests.
+ARCHS = {
+    "logreg": ({}, (7,)),
+    "mlp": ({"hidden": [9, 5]}, (7,)),
+    "cnn": ({"channels": [3, 4]}, (1, 8, 8)),
+}
+CLASSES = 3
+
+
+def random_data(shape: tuple[int, ...], n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` records of ``shape`` uniform in [0, 1) (float32) and labels in range(CLASSES)."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n, *shape), dtype=np.float32), rng.integers(0, CLASSES, n)
+
+
+@pytest.fixture
+def deterministic_torch():
+    """One thread and deterministic algorithms, as the workflow's jobs run torch."""
+    configure_torch(1)
 
 
 @pytest.fixture(scope="session")

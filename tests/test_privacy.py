@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pytest
 import torch
+from conftest import ARCHS, CLASSES, random_data
 
 from leakbench.errors import ConfigError
 from leakbench.privacy import DPConfig, audit_scores, calibrate, epsilon_lower_bound, privacy_name
-from leakbench.seeding import configure_torch
 from leakbench.training import TrainConfig, seeded_model, train_stacked
 from leakbench.training.private import poisson_batches
 from leakbench.training.stacked_net import StackedNet, cross_entropy_grad
 
-ARCHS = {
-    "logreg": ({}, (7,)),
-    "mlp": ({"hidden": [9, 5]}, (7,)),
-    "cnn": ({"channels": [3, 4]}, (1, 8, 8)),
-}
-CLASSES = 3
-
-
-@pytest.fixture(autouse=True)
-def _deterministic_torch():
-    configure_torch(1)
-
-
-def _data(shape, n=60, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.random((n, *shape), dtype=np.float32), rng.integers(0, CLASSES, n)
+pytestmark = pytest.mark.usefixtures("deterministic_torch")
+_data = functools.partial(random_data, n=60)
 
 
 def _row(epsilon, **more):

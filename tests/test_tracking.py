@@ -297,7 +297,7 @@ def test_tracking_uri_precedence(monkeypatch):
 
 def test_redact_uri_hides_passwords_only():
     assert redact_uri("https://me:secret@host:5000/x") == "https://me:***@host:5000/x"
-    assert redact_uri("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
+    assert redact_uri("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
 
 
 def test_params_and_metrics_of_a_record():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -9,11 +10,11 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import ARCHS, CLASSES, random_data
 from safetensors import safe_open
 from safetensors.torch import save
 
 from leakbench.errors import ConfigError, DataError, UnknownNameError
-from leakbench.seeding import configure_torch
 from leakbench.training import (
     DEVICE_ENV,
     StackedModels,
@@ -28,24 +29,8 @@ from leakbench.training import (
 )
 from leakbench.training.stacked_net import cross_entropy_grad
 
-ARCHS = {
-    "logreg": ({}, (7,)),
-    "mlp": ({"hidden": [9, 5]}, (7,)),
-    "cnn": ({"channels": [3, 4]}, (1, 8, 8)),
-}
-CLASSES = 3
-
-
-@pytest.fixture(autouse=True)
-def _deterministic_torch():
-    configure_torch(1)
-
-
-def _data(shape, n=45, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.random((n, *shape), dtype=np.float32)
-    y = rng.integers(0, CLASSES, n)
-    return x, y
+pytestmark = pytest.mark.usefixtures("deterministic_torch")
+_data = functools.partial(random_data, n=45)
 
 
 def _keep(n, count, members, seed=1):
