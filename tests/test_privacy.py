@@ -11,7 +11,7 @@ import torch
 from conftest import ARCHS, CLASSES, random_data
 
 from leakbench.errors import ConfigError
-from leakbench.privacy import DPConfig, audit_scores, calibrate, epsilon_lower_bound, privacy_name
+from leakbench.privacy import DPConfig, audit_scores, calibrate, epsilon_lower_bound
 from leakbench.training import TrainConfig, seeded_model, train_stacked
 from leakbench.training.private import poisson_batches
 from leakbench.training.stacked_net import StackedNet, cross_entropy_grad
@@ -185,12 +185,6 @@ def test_calibration_follows_opacus_sampling_and_stays_within_budget():
     assert 0.99 <= cal.epsilon <= 1.0  # Opacus's search: within 0.01 below the target
     looser = calibrate(DPConfig(8.0, delta=1e-5), records=1000, batch_size=64, epochs=20)
     assert looser.noise_multiplier < cal.noise_multiplier
-
-
-def test_privacy_names():
-    assert privacy_name(math.inf) == "nodp"
-    assert privacy_name(8) == "eps8"
-    assert privacy_name(0.95) == "eps0.95"
 
 
 def test_epsilon_lower_bound_hand_case():

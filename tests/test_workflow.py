@@ -180,7 +180,7 @@ def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
 def test_default_config_audits_stay_below_the_accountant(repo_root, tmp_path):
     """Acceptance of the DP variants: on the default config's audited cells, the empirical
     epsilon lower bound (95%) never exceeds the epsilon the accountant reports."""
-    from leakbench.privacy import privacy_name
+    from leakbench.names import privacy_name
 
     config = yaml.safe_load((repo_root / "config/config.yaml").read_text())
     section = config["privacy"]

@@ -158,7 +158,8 @@ def final_outputs():
 
 def property_rates(kind):
     """Poisoning rates as path parts: ``pairs`` for the two-world groups, ``regression``."""
-    from leakbench.steps.property_poisoning import REGRESSION, poison_rates
+    from leakbench.names import REGRESSION
+    from leakbench.steps.property_poisoning import poison_rates
 
     study = config["property_poisoning"]
     group = REGRESSION if kind == "regression" else "pairs"
@@ -175,7 +176,7 @@ def property_model(wildcards):
 
 def property_records(kind):
     """Every metrics record of the property-poisoning study (``pairs`` or ``regression``)."""
-    from leakbench.steps.property_poisoning import group_name
+    from leakbench.names import RatioPair
 
     study = config["property_poisoning"]
     base = f"results/attacks/property_poisoning/{study['dataset']}"
@@ -187,7 +188,7 @@ def property_records(kind):
     return expand(
         f"{base}/{{prop}}/{{group}}/{{model}}/nodp/p{{rate}}.json",
         prop=study["properties"],
-        group=[group_name(t0, t1) for t0, t1 in study["ratio_pairs"]],
+        group=[str(RatioPair(t0, t1)) for t0, t1 in study["ratio_pairs"]],
         model=models,
         rate=property_rates("pairs"),
     )

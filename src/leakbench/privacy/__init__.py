@@ -2,7 +2,7 @@
 
 from leakbench.privacy.accounting import Calibration, calibrate
 from leakbench.privacy.audit import AuditResult, audit_scores, epsilon_lower_bound
-from leakbench.privacy.settings import ACCOUNTANTS, DPConfig, privacy_name
+from leakbench.privacy.settings import ACCOUNTANTS, DPConfig, row_epsilon
 
 __all__ = [
     "ACCOUNTANTS",
@@ -12,5 +12,5 @@ __all__ = [
     "audit_scores",
     "calibrate",
     "epsilon_lower_bound",
-    "privacy_name",
+    "row_epsilon",
 ]

@@ -10,7 +10,6 @@ from typing import Any
 from leakbench.errors import ConfigError
 
 ACCOUNTANTS = ("rdp", "prv")
-NO_DP = "nodp"
 
 
 def _is_number(value: object) -> bool:
@@ -88,7 +87,7 @@ class DPConfig:
         return asdict(self)
 
 
-def privacy_name(epsilon: float) -> str:
-    """The path part of a privacy variant: ``nodp`` for epsilon = inf, else ``eps<epsilon>``
-    (``eps8``, ``eps0.95``)."""
-    return NO_DP if math.isinf(epsilon) else f"eps{epsilon:g}"
+def row_epsilon(row: Mapping[str, Any]) -> float:
+    """The target epsilon of a config row's ``privacy`` settings (inf when it has none)."""
+    privacy = row.get("privacy")
+    return float(privacy["epsilon"]) if privacy else math.inf

@@ -1,7 +1,7 @@
 """The DP axis of the workflow: privacy variants, and the study cells that train under them.
 
 The config's ``privacy`` section lists epsilons; each is a privacy variant named by
-:func:`~leakbench.privacy.settings.privacy_name` (``nodp`` for epsilon = inf, the study's
+:func:`~leakbench.names.privacy_name` (``nodp`` for epsilon = inf, the study's
 own run). A cell is one group of models a study trains together: ``dataset/variant`` of
 the membership grid, ``property/t0-t1/model`` of the property-poisoning study. Every
 cell has the ``nodp`` variant; the cells listed under ``privacy.cells.<study>`` (all of the
@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from leakbench.errors import ConfigError
-from leakbench.privacy.settings import NO_DP, DPConfig, privacy_name
+from leakbench.names import NO_DP, RatioPair, privacy_name
+from leakbench.privacy.settings import DPConfig
 
 STUDIES = ("membership", "property_poisoning")
 
@@ -44,26 +45,13 @@ def settings(section: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     )
 
 
-def label(variant: str, privacy: Mapping[str, Any] | None) -> str:
-    """A record's variant name: ``variant`` itself without DP, ``<variant>.eps<epsilon>``
-    with it (so every privacy variant of a cell is its own record and MLflow run)."""
-    return variant if not privacy else f"{variant}.{privacy_name(privacy['epsilon'])}"
-
-
-def unlabel(name: str, privacy: Mapping[str, Any] | None) -> str:
-    """The variant a :func:`label` was made from."""
-    return name if not privacy else name.removesuffix(f".{privacy_name(privacy['epsilon'])}")
-
-
 def all_cells(config: Mapping[str, Any], study: str) -> list[str]:
     """Every cell of a study, in config order."""
     if study == "membership":
         return [f"{row['dataset']}/{row['variant']}" for row in config[study]["grid"]]
-    from leakbench.steps.property_poisoning import group_name
-
     section = config[study]
     return [
-        f"{prop}/{group_name(t0, t1)}/{row['variant']}"
+        f"{prop}/{RatioPair(t0, t1)}/{row['variant']}"
         for prop in section["properties"]
         for t0, t1 in section["ratio_pairs"]
         for row in section["models"]

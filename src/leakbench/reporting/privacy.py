@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leakbench.privacy.variants import unlabel
+from leakbench.names import parse_variant_label
 from leakbench.reporting.figures import PANEL_INCHES, STYLE
 from leakbench.reporting.records import RecordError, cell_id
 
@@ -53,7 +53,7 @@ AUDIT_COLUMNS = (
 
 def _cell(record: Mapping[str, Any]) -> str:
     """A membership record's grid row (its variant without the privacy suffix)."""
-    return unlabel(_get(record, "grid", "variant"), record["grid"].get("privacy"))
+    return parse_variant_label(_get(record, "grid", "variant"))[0]
 
 
 def _get(record: Mapping[str, Any], part: str, key: str) -> Any:

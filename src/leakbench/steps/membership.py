@@ -14,7 +14,8 @@ import numpy as np
 from leakbench import __version__, metrics
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz, write_text
-from leakbench.privacy.variants import label
+from leakbench.names import variant_label
+from leakbench.privacy import row_epsilon
 from leakbench.provenance import git_commit
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.studies import membership
@@ -143,11 +144,11 @@ def attack(
         {
             "study": STUDY,
             "dataset": dataset,
-            "variant": label(variant, row.get("privacy")),
+            "variant": variant_label(variant, row_epsilon(row)),
             "attack": attack,
             "grid": {
                 **row,
-                "variant": label(variant, row.get("privacy")),
+                "variant": variant_label(variant, row_epsilon(row)),
                 "shadows": shadows,
                 "attack_params": dict(attack_params),
             },

@@ -13,9 +13,9 @@ from leakbench import __version__
 from leakbench.attacks.base import cross_entropy
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz
-from leakbench.privacy import audit_scores
+from leakbench.names import variant_label
+from leakbench.privacy import audit_scores, row_epsilon
 from leakbench.privacy.canaries import Canaries, make_canaries
-from leakbench.privacy.variants import label
 from leakbench.provenance import git_commit
 from leakbench.reporting.figures import save_figure
 from leakbench.reporting.privacy import audit_figure, audit_table, tradeoff_figure, tradeoff_table
@@ -106,7 +106,7 @@ def audit(
     privacy = load_models(target).privacy
     data = read_npz(scores)
     delta = privacy["delta"] if privacy else delta
-    name = label(variant, row.get("privacy"))
+    name = variant_label(variant, row_epsilon(row))
     audit_seed = derive_seed(seed, STUDY, dataset, name)
     result = audit_scores(
         scores=data["score"], member=data["member"].astype(bool), delta=delta, seed=audit_seed

@@ -21,8 +21,9 @@ from leakbench.attacks.property import fit_ratio_regressor, fit_threshold, mean_
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
 from leakbench.io import read_npz, write_json, write_npz
+from leakbench.names import REGRESSION, RatioPair, variant_label
 from leakbench.poisoning import make_poison, poison_count
-from leakbench.privacy.variants import label
+from leakbench.privacy import row_epsilon
 from leakbench.provenance import git_commit
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.studies import property_poisoning as study_lib
@@ -30,12 +31,6 @@ from leakbench.studies.property_splits import PropertySides, check_fraction, mak
 from leakbench.training import StackedModels, load_models, save_models
 
 STUDY = "property_poisoning"
-REGRESSION = "regression"
-
-
-def group_name(t0: float, t1: float) -> str:
-    """The directory name of a ratio pair, e.g. ``0.1-0.25``."""
-    return f"{t0:g}-{t1:g}"
 
 
 def _property(pool: Pool, name: str, dataset: str) -> np.ndarray:
@@ -70,14 +65,17 @@ def _plan(study: Mapping[str, Any], group: str) -> study_lib.ModelPlan:
             shadow_ratios=reg["shadow_ratios"],
             shadows=reg["shadows_per_ratio"],
         )
-    t0, t1 = (float(t) for t in group.split("-"))
+    pair = RatioPair.parse(group)
     return study_lib.distinguishing_plan(
-        t0=t0, t1=t1, targets=study["targets_per_world"], shadows=study["shadows_per_world"]
+        t0=pair.t0,
+        t1=pair.t1,
+        targets=study["targets_per_world"],
+        shadows=study["shadows_per_world"],
     )
 
 
 def _groups(study: Mapping[str, Any]) -> list[str]:
-    groups = [group_name(t0, t1) for t0, t1 in study["ratio_pairs"]]
+    groups = [str(RatioPair(t0, t1)) for t0, t1 in study["ratio_pairs"]]
     return groups + ([REGRESSION] if study.get(REGRESSION) else [])
 
 
@@ -317,7 +315,8 @@ def attack(
             **_spent(stacked),
         }
         grid = {**_grid(study, prop_name, model, rate), "t0": t0, "t1": t1}
-        variant = f"{prop_name}.{group}.{label(model['variant'], model.get('privacy'))}.p{rate:g}"
+        label = variant_label(model["variant"], row_epsilon(model))
+        variant = f"{prop_name}.{group}.{label}.p{rate:g}"
         record = _record(
             dataset=dataset,
             variant=variant,
