@@ -149,7 +149,7 @@ def test_bad_privacy_settings_name_key_value_and_rule(tmp_path, schema, base, ke
 
 
 def test_privacy_defaults_give_every_cell_the_default_epsilons(tmp_path, schema, base):
-    from leakbench.privacy.variants import dp_cells, settings, variant_names
+    from leakbench.studies.dp_axis import dp_cells, settings, variant_names
 
     config = copy.deepcopy(base)
     del config["privacy"]

@@ -69,7 +69,7 @@ def check_names(config: Mapping[str, Any]) -> None:
     if "property_poisoning" in config:
         _check_property_poisoning(config["property_poisoning"])
     if "privacy" in config:
-        from leakbench.privacy.variants import check_privacy
+        from leakbench.studies.dp_axis import check_privacy
 
         check_privacy(config)
 

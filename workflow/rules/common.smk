@@ -80,7 +80,7 @@ def row_of(study, key=None):
 
 def with_privacy(row, wildcards):
     """A config row with the DP settings of the job's privacy variant (none for nodp)."""
-    from leakbench.privacy.variants import settings
+    from leakbench.studies.dp_axis import settings
 
     dp = settings(config["privacy"], getattr(wildcards, "privacy", "nodp"))
     return dict(row) if dp is None else {**row, "privacy": dp}
@@ -95,7 +95,7 @@ def dp_cells(study, pattern, **more):
     """``pattern`` for every privacy variant of every DP cell of the study, crossed with
     every combination of ``more``; cells fill the study's path wildcards in order
     (membership: dataset, variant; property_poisoning: property, group, model)."""
-    from leakbench.privacy.variants import dp_cells as cells, variant_names
+    from leakbench.studies.dp_axis import dp_cells as cells, variant_names
 
     keys = {"membership": ("dataset", "variant"), "property_poisoning": ("property", "group", "model")}
     parts = [cell.split("/") for cell in cells(config, study)]

@@ -39,11 +39,6 @@ def split(
     write_npz(out, **splits.arrays())
 
 
-def role_seeds(*, seed: int, dataset: str, variant: str, role: str, count: int) -> list[int]:
-    """One seed per model of a role, from the config seed and the artifact's wildcards."""
-    return [derive_seed(seed, STUDY, dataset, variant, role, k) for k in range(count)]
-
-
 def train(
     *,
     pool: Path,
@@ -67,7 +62,7 @@ def train(
         y=data.y,
         num_classes=data.num_classes,
         keep=keep,
-        seeds=role_seeds(
+        seeds=membership.role_seeds(
             seed=seed, dataset=dataset, variant=variant, role=role, count=keep.shape[0]
         ),
         config=TrainConfig.from_row(row),

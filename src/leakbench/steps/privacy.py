@@ -22,7 +22,7 @@ from leakbench.reporting.privacy import audit_figure, audit_table, tradeoff_figu
 from leakbench.reporting.records import load_records
 from leakbench.reporting.tables import write_table_csv, write_table_md
 from leakbench.seeding import configure_torch, derive_seed
-from leakbench.steps.membership import role_seeds
+from leakbench.studies.membership import role_seeds
 from leakbench.studies.splits import MembershipSplits
 from leakbench.training import TrainConfig, load_models, predict_logits, save_models, train_stacked
 

@@ -19,8 +19,17 @@ from leakbench import metrics
 from leakbench.attacks import get_attack
 from leakbench.attacks.base import AttackInput, AttackResult, cross_entropy
 from leakbench.data.pool import Pool
+from leakbench.seeding import derive_seed
 from leakbench.studies.splits import MembershipSplits
 from leakbench.training import StackedModels, predict_logits
+
+STUDY = "membership"
+
+
+def role_seeds(*, seed: int, dataset: str, variant: str, role: str, count: int) -> list[int]:
+    """One seed per model of a role (target, shadow) of a membership grid row, from the
+    config seed and the artifact's wildcards; DP variants and the canary target reuse them."""
+    return [derive_seed(seed, STUDY, dataset, variant, role, k) for k in range(count)]
 
 
 def noise_inputs(pool: Pool, *, count: int, seed: int) -> np.ndarray:
