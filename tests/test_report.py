@@ -15,7 +15,7 @@ import pytest
 from conftest import snakemake
 from PIL import Image
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 CATEGORIES = {

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import digests, snakemake
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
 MARKER = "# written by leakbench tests/test_slurm.py"
