@@ -41,7 +41,6 @@ def _list(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from leakbench.config import load_config
-
     from leakbench.studies.specs import STUDIES
 
     config = load_config(args.config, args.schema)

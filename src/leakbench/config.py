@@ -2,9 +2,10 @@
 
 The schema fixes types, ranges and defaults and refuses unknown keys. It is composed by
 :func:`load_schema` from a common part (``workflow/schemas/config.schema.yaml``) and one
-fragment per study, the config section its spec names (:mod:`leakbench.studies.specs`); :func:`check_names` then checks every name against the registry that
-owns it. Both raise :class:`~leakbench.errors.ConfigError` naming the key, the value and
-what is allowed, before any job runs.
+fragment per study, the config section its spec names (:mod:`leakbench.studies.specs`);
+:func:`check_names` then checks every name against the registry that owns it. Both raise
+:class:`~leakbench.errors.ConfigError` naming the key, the value and what is allowed,
+before any job runs.
 """
 
 from __future__ import annotations

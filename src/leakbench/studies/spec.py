@@ -65,9 +65,15 @@ class StudyOutput:
             )
 
 
-def table(name: str, path: str, *, report: bool = False) -> StudyOutput:
-    """A table (``results/tables/``), shown in the report when ``report``."""
-    return StudyOutput(name=name, path=path, kind=OutputKind.TABLE, report=report)
+def table(name: str, path: str, *, report: bool = False, caption: str | None = None) -> StudyOutput:
+    """A table (``results/tables/``), shown in the report when ``report`` or captioned."""
+    return StudyOutput(
+        name=name,
+        path=path,
+        kind=OutputKind.TABLE,
+        report=report or caption is not None,
+        caption=caption,
+    )
 
 
 def figure(name: str, path: str, *, caption: str | None = None) -> StudyOutput:
@@ -154,15 +160,13 @@ class StudySpec:
                 f"study: {self.name!r} is not allowed; allowed: lower-case letters, digits "
                 "and '_', starting with a letter"
             )
-        for field, values in (
-            ("outputs", [o.name for o in self.outputs]),
-            ("outputs", [o.path for o in self.outputs]),
-        ):
+        for what in ("name", "path"):
+            values = [getattr(o, what) for o in self.outputs]
             repeated = sorted({v for v in values if values.count(v) > 1})
             if repeated:
                 raise ConfigError(
-                    f"{self.name}.{field}: {', '.join(repeated)} is not allowed; allowed: "
-                    "each output name and path once"
+                    f"{self.name}.outputs: {what} {', '.join(repeated)} is not allowed; "
+                    f"allowed: each output {what} once"
                 )
 
     def of_kind(self, kind: OutputKind) -> tuple[StudyOutput, ...]:
