@@ -124,6 +124,15 @@ def test_committed_dvc_yaml_matches_the_specs(repo_root, monkeypatch, capsys):
             assert out.path in (metrics if out.kind is OutputKind.METRICS else outs), out.path
 
 
+def test_list_prints_every_study_and_output(capsys):
+    assert main(["list", "studies", "outputs"]) == 0
+    out = capsys.readouterr().out
+    for spec in STUDIES.values():
+        assert f"  {spec.name:<16} {spec.description}" in out
+        for output in spec.outputs:
+            assert f"  {output.path} {spec.name} {output.kind.value}" in out
+
+
 def test_dvc_yaml_check_names_the_difference(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dvc.yaml").write_text(render(STUDIES).replace("results/tables/dp_audit.md", "x"))

@@ -16,11 +16,19 @@ from leakbench.studies.spec import StudySpec
 
 
 def _scan() -> dict[str, StudySpec]:
-    """``{name: spec}`` of every module of this package, each checked to be named after
-    its study."""
+    """``{name: spec}`` of every module of this package: its ``SPEC``, a :class:`StudySpec`
+    named after the module.
+
+    Raises:
+        ConfigError: if a module has no ``SPEC`` or names another study.
+    """
     found: dict[str, StudySpec] = {}
     for module in pkgutil.iter_modules(__path__):
-        spec = importlib.import_module(f"{__name__}.{module.name}").SPEC
+        spec = getattr(importlib.import_module(f"{__name__}.{module.name}"), "SPEC", None)
+        if not isinstance(spec, StudySpec):
+            raise ConfigError(
+                f"{__name__}.{module.name}: SPEC {spec!r} is not allowed; allowed: a StudySpec"
+            )
         if spec.name != module.name:
             raise ConfigError(
                 f"{__name__}.{module.name}: study {spec.name!r} is not allowed; allowed: "
