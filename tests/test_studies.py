@@ -53,11 +53,11 @@ def test_registry_holds_todays_studies_after_what_they_require():
 
 def test_dependency_order_breaks_ties_by_name_and_refuses_cycles_and_unknowns():
     specs = {n: _spec(n, requires=r) for n, r in (("c", ()), ("b", ("c",)), ("a", ()))}
-    assert list(dependency_order(specs)) == ["a", "c", "b"]
+    assert list(dependency_order(specs=specs)) == ["a", "c", "b"]
     with pytest.raises(ConfigError, match=re.escape("requires: a, b is not allowed")):
-        dependency_order({"a": _spec("a", requires=("b",)), "b": _spec("b", requires=("a",))})
+        dependency_order(specs={"a": _spec("a", requires=("b",)), "b": _spec("b", requires=("a",))})
     with pytest.raises(UnknownNameError, match=re.escape("a.requires: unknown value 'z'")):
-        dependency_order({"a": _spec("a", requires=("z",))})
+        dependency_order(specs={"a": _spec("a", requires=("z",))})
 
 
 def test_spec_refuses_misplaced_outputs_and_repeated_names():
@@ -115,7 +115,7 @@ def test_committed_dvc_yaml_matches_the_specs(repo_root, monkeypatch, capsys):
     monkeypatch.chdir(repo_root)
     assert main(["dvc-yaml", "--check"]) == 0
     text = (repo_root / "dvc.yaml").read_text()
-    assert text == render(STUDIES) and text.startswith("# The DVC view")
+    assert text == render(studies=STUDIES) and text.startswith("# The DVC view")
     stage = yaml.safe_load(text)["stages"]["snakemake"]
     outs = [next(iter(o)) for o in stage["outs"]]
     metrics = [next(iter(m)) for m in stage["metrics"]]
@@ -135,7 +135,9 @@ def test_list_prints_every_study_and_output(capsys):
 
 def test_dvc_yaml_check_names_the_difference(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "dvc.yaml").write_text(render(STUDIES).replace("results/tables/dp_audit.md", "x"))
+    (tmp_path / "dvc.yaml").write_text(
+        render(studies=STUDIES).replace("results/tables/dp_audit.md", "x")
+    )
     assert main(["dvc-yaml", "--check"]) == 1
     err = capsys.readouterr().err
     assert "+      - results/tables/dp_audit.md:" in err and "-      - x:" in err

@@ -54,7 +54,7 @@ def _dvc_yaml(args: argparse.Namespace) -> int:
     from leakbench.studies.dvc import render
     from leakbench.studies.specs import STUDIES
 
-    text = render(STUDIES)
+    text = render(studies=STUDIES)
     if not args.check:
         args.path.write_text(text, encoding="utf-8")
         print(f"{args.path}: written from the study specs")

@@ -24,12 +24,12 @@ from leakbench.studies.specs import STUDIES
 SECTION = "privacy"  # the config section of the axis
 
 
-def axis_studies(studies: Mapping[str, StudySpec] = STUDIES) -> dict[str, DpAxis]:
+def axis_studies(*, studies: Mapping[str, StudySpec] = STUDIES) -> dict[str, DpAxis]:
     """``{study: its DP axis}`` of the studies that take the axis, in registry order."""
     return {name: spec.dp_axis for name, spec in studies.items() if spec.dp_axis is not None}
 
 
-def cells_schema(studies: Mapping[str, StudySpec] = STUDIES) -> dict[str, Any]:
+def cells_schema(*, studies: Mapping[str, StudySpec] = STUDIES) -> dict[str, Any]:
     """The JSON-Schema properties of ``privacy.cells``: one optional list of cells per
     study that takes the axis."""
     return {
@@ -39,7 +39,7 @@ def cells_schema(studies: Mapping[str, StudySpec] = STUDIES) -> dict[str, Any]:
             "default": None,
             "description": axis.description,
         }
-        for name, axis in axis_studies(studies).items()
+        for name, axis in axis_studies(studies=studies).items()
     }
 
 

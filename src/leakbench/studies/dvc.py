@@ -39,7 +39,7 @@ def _entries(paths: Iterable[str], **options: bool) -> list[str]:
     return lines
 
 
-def render(studies: Mapping[str, StudySpec]) -> str:
+def render(*, studies: Mapping[str, StudySpec]) -> str:
     """The text of ``dvc.yaml`` for ``studies`` (in their order): one stage that runs the
     workflow, whose outputs are the shared data, each study's artifact folders, tables and
     figures (persisted), plot folders (not cached) and metrics files (DVC metrics), and each

@@ -38,7 +38,7 @@ def _scan() -> dict[str, StudySpec]:
     return found
 
 
-def dependency_order(specs: dict[str, StudySpec]) -> dict[str, StudySpec]:
+def dependency_order(*, specs: dict[str, StudySpec]) -> dict[str, StudySpec]:
     """The specs ordered so that each comes after the studies it requires (ties by name).
 
     Raises:
@@ -65,7 +65,7 @@ def dependency_order(specs: dict[str, StudySpec]) -> dict[str, StudySpec]:
     return ordered
 
 
-STUDIES: dict[str, StudySpec] = dependency_order(_scan())
+STUDIES: dict[str, StudySpec] = dependency_order(specs=_scan())
 
 
 def get_study(name: str) -> StudySpec:
