@@ -9,9 +9,14 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
-include: "workflow/rules/membership.smk"
-include: "workflow/rules/property_poisoning.smk"
-include: "workflow/rules/privacy.smk"
+
+
+# One rules file per configured study (its spec names it), in dependency order.
+for spec in configured_studies():
+
+    include: f"workflow/rules/{spec.rules}"
+
+
 include: "workflow/rules/tracking.smk"
 
 

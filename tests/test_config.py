@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from leakbench.config import load_config, read_yaml
+from leakbench.config import load_config, load_schema, read_yaml
 from leakbench.errors import ConfigError
 
 
@@ -45,7 +45,7 @@ def test_every_schema_key_has_type_description_default(schema):
             if isinstance(sub.get("items"), dict):
                 walk(sub["items"], where + "[]", sub["items"].get("required", ()))
 
-    root = read_yaml(schema)
+    root = load_schema(schema)
     assert root["additionalProperties"] is False
     walk(root, "config", root.get("required", ()))
 
@@ -163,7 +163,7 @@ def test_privacy_defaults_give_every_cell_the_default_epsilons(tmp_path, schema,
     }
     assert settings(loaded["privacy"], "nodp") is None
     assert len(dp_cells(loaded, "membership")) == len(base["membership"]["grid"])
-    assert dp_cells(loaded, "property_poisoning") == [
+    assert [str(cell) for cell in dp_cells(loaded, "property_poisoning")] == [
         "sex/0.2-0.6/logreg",
         "random_bit/0.2-0.6/logreg",
     ]

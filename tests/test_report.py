@@ -15,14 +15,18 @@ import pytest
 from conftest import snakemake
 from PIL import Image
 
+from leakbench.studies.spec import OutputKind
+from leakbench.studies.specs import STUDIES
+
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+# Every captioned figure the study specs declare, with its study's report category.
 CATEGORIES = {
-    "membership_roc.png": "Membership inference",
-    "property_poisoning.png": "Property inference from poisoning",
-    "dp_tradeoff.png": "Differential privacy",
-    "dp_audit.png": "Differential privacy",
+    Path(out.path).name: spec.category
+    for spec in STUDIES.values()
+    for out in spec.of_kind(OutputKind.FIGURE)
+    if out.caption is not None
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -17,7 +18,21 @@ import pytest
 import yaml
 from conftest import BIN, digests, snakemake
 
+from leakbench.studies.specs import STUDIES
+
 pytestmark = pytest.mark.workflow
+# The rules files every config includes; each study's own comes from its spec.
+SHARED_RULES = ("data.smk", "tracking.smk")
+
+
+def rule_names(repo_root):
+    """Every rule the workflow defines (``rule x:`` and ``use rule ... as x``), from the
+    shared rules files and the rules file each study's spec names."""
+    names = []
+    for rules in (*SHARED_RULES, *(spec.rules for spec in STUDIES.values())):
+        text = (repo_root / "workflow/rules" / rules).read_text()
+        names += re.findall(r"^(?:rule|use rule \w+ as) (\w+)", text, flags=re.MULTILINE)
+    return names
 
 
 def test_lint_is_clean(repo_root, tmp_path):
@@ -29,47 +44,19 @@ def test_lint_is_clean(repo_root, tmp_path):
 def test_dry_run_plans_every_stage(repo_root, tmp_path):
     proc = snakemake(repo_root, tmp_path, "-n")
     assert proc.returncode == 0, proc.stderr
-    for rule in (
-        "prepare_data",
-        "split_membership",
-        "train_membership",
-        "query_membership",
-        "attack_membership",
-        "aggregate_membership",
-        "log_membership",
-        "split_property_poisoning",
-        "train_property_poisoning",
-        "train_property_regression",
-        "attack_property_poisoning",
-        "attack_property_regression",
-        "aggregate_property_poisoning",
-        "log_property_poisoning",
-        "audit_membership",
-        "aggregate_privacy",
-        "log_privacy",
-    ):
-        assert rule in proc.stdout, rule
+    rules = rule_names(repo_root)
+    assert "aggregate_privacy" in rules and "train_property_regression" in rules
+    for rule in rules:
+        assert f"rule {rule}:" in proc.stdout, rule
+    for spec in STUDIES.values():
+        assert (f"log_{spec.name}" in rules) == (spec.experiment is not None), spec.name
 
 
 def test_outputs_exist_and_are_byte_identical_across_runs_and_cores(runs):
     one, two = digests(runs["1"]), digests(runs["2"])
-    for name in (
-        "results/tables/membership.csv",
-        "results/tables/membership.md",
-        "results/figures/membership_roc.png",
-        "results/figures/membership_roc.pdf",
-        "results/metrics/membership.json",
-        "results/tables/property_poisoning.csv",
-        "results/tables/property_regression.md",
-        "results/figures/property_poisoning.png",
-        "results/metrics/property_poisoning.json",
-        "results/tables/dp_tradeoff.csv",
-        "results/tables/dp_audit.md",
-        "results/figures/dp_tradeoff.png",
-        "results/figures/dp_audit.pdf",
-        "results/metrics/privacy.json",
-    ):
-        assert name in one, name
+    for spec in STUDIES.values():
+        for out in spec.outputs:
+            assert out.path in one, out.path
     assert len(one) > 20
     assert one == two
 
@@ -91,18 +78,22 @@ def test_mlflow_holds_one_run_per_cell(repo_root, runs):
     rates = len(study["poison_rates"])
     poisoning = groups * (len(study["ratio_pairs"]) * rates + 1)
     poisoning += private * len(config["privacy"]["cells"]["property_poisoning"]) * rates
+    cells = {
+        "membership": membership,
+        "property_poisoning": poisoning,
+        "privacy": (private + 1) * dp_rows,
+    }
     query = (
         "SELECT r.name FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
         "WHERE e.name = ?"
     )
     with sqlite3.connect(runs["1"] / "mlflow.db") as db:
-        for experiment, cells in (
-            ("leakbench-membership", membership),
-            ("leakbench-property_poisoning", poisoning),
-            ("leakbench-privacy", (private + 1) * dp_rows),
-        ):
-            names = [r[0] for r in db.execute(query, (experiment,))]
-            assert len(names) == cells == len(set(names)), experiment
+        logged = {row[0] for row in db.execute("SELECT name FROM experiments")}
+        assert logged - {"Default"} == {s.experiment for s in STUDIES.values() if s.experiment}
+        for name, spec in STUDIES.items():
+            if spec.experiment is not None:
+                names = [r[0] for r in db.execute(query, (spec.experiment,))]
+                assert len(names) == cells[name] == len(set(names)), spec.experiment
 
 
 def test_dp_variants_share_seeds_and_stay_within_their_budget(runs):

@@ -1,8 +1,10 @@
-"""The ``leakbench`` command: list what the benchmark knows, validate a config."""
+"""The ``leakbench`` command: list what the benchmark knows, validate a config, write
+``dvc.yaml`` from the study specs."""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from pathlib import Path
 
@@ -16,13 +18,16 @@ def _list(args: argparse.Namespace) -> int:
     from leakbench.attacks import ATTACKS
     from leakbench.data.registry import DATASETS
     from leakbench.models import ARCHITECTURES
-    from leakbench.studies import STUDIES
+    from leakbench.studies.specs import STUDIES
 
     sections = {
         "datasets": {n: s.description for n, s in DATASETS.items()},
         "attacks": {n: f"{s.description} ({s.reference})" for n, s in ATTACKS.items()},
         "architectures": {n: "" for n in ARCHITECTURES},
         "studies": {n: f"{s.description} ({s.reference})" for n, s in STUDIES.items()},
+        "outputs": {
+            o.path: f"{s.name} {o.kind.value}" for s in STUDIES.values() for o in s.outputs
+        },
     }
     for title in args.what:
         if title not in sections:
@@ -36,13 +41,40 @@ def _list(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from leakbench.config import load_config
+    from leakbench.studies.specs import STUDIES
 
     config = load_config(args.config, args.schema)
-    from leakbench.studies import STUDIES
 
     studies = [name for name in STUDIES if name in config]
     print(f"{args.config}: valid (studies: {', '.join(studies)})")
     return 0
+
+
+def _dvc_yaml(args: argparse.Namespace) -> int:
+    from leakbench.studies.dvc import render
+    from leakbench.studies.specs import STUDIES
+
+    text = render(studies=STUDIES)
+    if not args.check:
+        args.path.write_text(text, encoding="utf-8")
+        print(f"{args.path}: written from the study specs")
+        return 0
+    committed = args.path.read_text(encoding="utf-8") if args.path.is_file() else ""
+    if committed == text:
+        print(f"{args.path}: matches the study specs")
+        return 0
+    diff = difflib.unified_diff(
+        committed.splitlines(keepends=True),
+        text.splitlines(keepends=True),
+        fromfile=f"{args.path} (committed)",
+        tofile=f"{args.path} (from the study specs)",
+    )
+    sys.stderr.writelines(diff)
+    print(
+        f"leakbench: error: {args.path} differs from the study specs; run `leakbench dvc-yaml`",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,13 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     lister = sub.add_parser("list", help="list the datasets, attacks, architectures and studies")
-    lister.add_argument("what", nargs="*", help="datasets, attacks, architectures, studies")
+    lister.add_argument(
+        "what", nargs="*", help="datasets, attacks, architectures, studies, outputs"
+    )
     lister.set_defaults(func=_list)
 
     validator = sub.add_parser("validate", help="validate a config file against the schema")
     validator.add_argument("config", type=Path)
     validator.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
     validator.set_defaults(func=_validate)
+
+    dvc = sub.add_parser("dvc-yaml", help="write dvc.yaml from the study specs")
+    dvc.add_argument("--path", type=Path, default=Path("dvc.yaml"))
+    dvc.add_argument(
+        "--check", action="store_true", help="exit 1 with a diff if the file differs instead"
+    )
+    dvc.set_defaults(func=_dvc_yaml)
     return parser
 
 

@@ -1,9 +1,11 @@
 """Load and validate an experiment config: JSON Schema first, then the registries.
 
-The schema (``workflow/schemas/config.schema.yaml``) fixes types, ranges and defaults and
-refuses unknown keys; :func:`check_names` then checks every name against the registry that
-owns it. Both raise :class:`~leakbench.errors.ConfigError` naming the key, the value and
-what is allowed, before any job runs.
+The schema fixes types, ranges and defaults and refuses unknown keys. It is composed by
+:func:`load_schema` from a common part (``workflow/schemas/config.schema.yaml``) and one
+fragment per study, the config section its spec names (:mod:`leakbench.studies.specs`);
+:func:`check_names` then checks every name against the registry that owns it. Both raise
+:class:`~leakbench.errors.ConfigError` naming the key, the value and what is allowed,
+before any job runs.
 """
 
 from __future__ import annotations
@@ -60,6 +62,26 @@ def validate_schema(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dic
     if errors:
         raise ConfigError("; ".join(_describe(e) for e in errors))
     return filled
+
+
+def load_schema(path: str | Path) -> dict[str, Any]:
+    """The config schema: the common part at ``path`` with each study's section.
+
+    Every registered study's spec names its section's fragment, a file beside ``path``; a
+    study whose spec says ``required`` must have its section in every config. The DP axis
+    adds ``privacy.cells.<study>`` for each study that takes it.
+    """
+    from leakbench.studies.dp_axis import SECTION, cells_schema
+    from leakbench.studies.specs import STUDIES
+
+    schema = read_yaml(path)
+    properties = schema["properties"]
+    for spec in STUDIES.values():
+        properties[spec.name] = read_yaml(Path(path).parent / spec.schema)
+    schema["required"] = [spec.name for spec in STUDIES.values() if spec.required]
+    if SECTION in properties:
+        properties[SECTION]["properties"]["cells"]["properties"] = cells_schema()
+    return schema
 
 
 def check_names(config: Mapping[str, Any]) -> None:
@@ -149,6 +171,6 @@ def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"config: {str(path)!r} must hold a mapping, got {type(raw).__name__}")
-    config = validate_schema(raw, read_yaml(schema_path))
+    config = validate_schema(raw, load_schema(schema_path))
     check_names(config)
     return config

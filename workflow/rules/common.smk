@@ -2,7 +2,8 @@
 import os
 from pathlib import Path
 
-from leakbench.config import check_names, read_yaml, validate_schema
+from leakbench.config import check_names, load_schema, validate_schema
+from leakbench.studies.specs import STUDIES
 
 ROOT = Path(workflow.basedir)
 # Jobs (local, conda or cluster) import the library from this checkout.
@@ -13,7 +14,7 @@ os.environ.update(
     )
 )
 
-config.update(validate_schema(config, read_yaml(ROOT / "workflow/schemas/config.schema.yaml")))
+config.update(validate_schema(config, load_schema(ROOT / "workflow/schemas/config.schema.yaml")))
 check_names(config)
 
 ENV = "../../envs/leakbench.yaml"
@@ -93,13 +94,11 @@ def private_row(study):
 
 def dp_cells(study, pattern, **more):
     """``pattern`` for every privacy variant of every DP cell of the study, crossed with
-    every combination of ``more``; cells fill the study's path wildcards in order
-    (membership: dataset, variant; property_poisoning: property, group, model)."""
+    every combination of ``more``; each cell fills the wildcards its spec's DP axis names."""
     from leakbench.studies.dp_axis import dp_cells as cells, variant_names
 
-    keys = {"membership": ("dataset", "variant"), "property_poisoning": ("property", "group", "model")}
-    parts = [cell.split("/") for cell in cells(config, study)]
-    fill = {key: [p[i] for p in parts] for i, key in enumerate(keys[study])}
+    keys = STUDIES[study].dp_axis.keys
+    fill = {key: [cell.wildcards[key] for cell in cells(config, study)] for key in keys}
     patterns = expand(pattern, privacy=variant_names(config["privacy"]), **more, allow_missing=True)
     return [path for p in patterns for path in expand(p, zip, **fill, allow_missing=True)]
 
@@ -145,15 +144,27 @@ def with_dp(plain, private):
     return list(dict.fromkeys([*plain, *private]))
 
 
-def final_outputs():
-    """Every table, figure and tracking receipt of the configured studies."""
-    from leakbench.studies import STUDIES
+def configured_studies():
+    """The specs of the studies the config has a section for, in include order."""
+    return [spec for name, spec in STUDIES.items() if name in config]
 
-    out = []
-    for name, spec in STUDIES.items():
-        if name in config:
-            out += list(spec.outputs) + [f"results/tracking/{name}.json"]
-    return out
+
+def final_outputs():
+    """Every table, figure, metrics file and tracking receipt of the configured studies."""
+    return [path for spec in configured_studies() for path in spec.final_outputs]
+
+
+def study_outputs(study):
+    """The named outputs of a study's aggregate rule, from its spec; the outputs the report
+    shows carry the study's category and their caption (``output: **study_outputs(...)``)."""
+    spec = STUDIES[study]
+    return {out.name: shown(out, spec.category) if out.report else out.path for out in spec.outputs}
+
+
+def shown(out, category):
+    """A study output the report shows, under ``category``, with its caption if any."""
+    caption = None if out.caption is None else str(ROOT / "workflow/report" / out.caption)
+    return report(out.path, caption=caption, category=category)
 
 
 def property_rates(kind):

@@ -104,15 +104,7 @@ rule aggregate_membership:
             privacy="nodp",
         ),
     output:
-        csv=report("results/tables/membership.csv", category="Membership inference"),
-        md="results/tables/membership.md",
-        summary="results/metrics/membership.json",
-        png=report(
-            "results/figures/membership_roc.png",
-            caption="../report/membership_roc.rst",
-            category="Membership inference",
-        ),
-        pdf="results/figures/membership_roc.pdf",
+        **study_outputs("membership"),
     log:
         "results/logs/aggregate_membership.log",
     conda:

@@ -71,23 +71,7 @@ rule aggregate_privacy:
             rate=property_rates("pairs"),
         ),
     output:
-        csv=report("results/tables/dp_tradeoff.csv", category="Differential privacy"),
-        md="results/tables/dp_tradeoff.md",
-        audit_csv=report("results/tables/dp_audit.csv", category="Differential privacy"),
-        audit_md="results/tables/dp_audit.md",
-        summary="results/metrics/privacy.json",
-        png=report(
-            "results/figures/dp_tradeoff.png",
-            caption="../report/dp_tradeoff.rst",
-            category="Differential privacy",
-        ),
-        pdf="results/figures/dp_tradeoff.pdf",
-        audit_png=report(
-            "results/figures/dp_audit.png",
-            caption="../report/dp_audit.rst",
-            category="Differential privacy",
-        ),
-        audit_pdf="results/figures/dp_audit.pdf",
+        **study_outputs("privacy"),
     log:
         "results/logs/aggregate_privacy.log",
     conda:

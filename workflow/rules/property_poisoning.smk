@@ -127,19 +127,7 @@ rule aggregate_property_poisoning:
         metrics=property_records("pairs"),
         regression=property_records("regression"),
     output:
-        csv=report(
-            "results/tables/property_poisoning.csv", category="Property inference from poisoning"
-        ),
-        md="results/tables/property_poisoning.md",
-        regression_csv="results/tables/property_regression.csv",
-        regression_md="results/tables/property_regression.md",
-        summary="results/metrics/property_poisoning.json",
-        png=report(
-            "results/figures/property_poisoning.png",
-            caption="../report/property_poisoning.rst",
-            category="Property inference from poisoning",
-        ),
-        pdf="results/figures/property_poisoning.pdf",
+        **study_outputs("property_poisoning"),
     log:
         "results/logs/aggregate_property_poisoning.log",
     conda:

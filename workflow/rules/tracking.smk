@@ -24,7 +24,7 @@ rule log_membership:
         ),
         figure=rules.aggregate_membership.output.png,
     output:
-        "results/tracking/membership.json",
+        STUDIES["membership"].receipt,
     params:
         default_uri=f"sqlite:///{ROOT / 'mlflow.db'}",
     log:
@@ -42,9 +42,9 @@ use rule log_membership as log_property_poisoning with:
             property_records("pairs") + property_records("regression"),
             rules.aggregate_privacy.input.property_poisoning,
         ),
-        figure="results/figures/property_poisoning.png",
+        figure=rules.aggregate_property_poisoning.output.png,
     output:
-        "results/tracking/property_poisoning.json",
+        STUDIES["property_poisoning"].receipt,
     log:
         "results/logs/log_property_poisoning.log",
 
@@ -53,8 +53,8 @@ use rule log_membership as log_privacy with:
     input:
         code=lib("tracking.py"),
         metrics=rules.aggregate_privacy.input.audits,
-        figure="results/figures/dp_audit.png",
+        figure=rules.aggregate_privacy.output.audit_png,
     output:
-        "results/tracking/privacy.json",
+        STUDIES["privacy"].receipt,
     log:
         "results/logs/log_privacy.log",

@@ -2,10 +2,11 @@
 
 The config's ``privacy`` section lists epsilons; each is a privacy variant named by
 :func:`~leakbench.names.privacy_name` (``nodp`` for epsilon = inf, the study's
-own run). A cell is one group of models a study trains together: ``dataset/variant`` of
-the membership grid, ``property/t0-t1/model`` of the property-poisoning study. Every
-cell has the ``nodp`` variant; the cells listed under ``privacy.cells.<study>`` (all of the
-study's cells when that is null) have every variant.
+own run). A cell is one group of models a study trains together, a
+:class:`~leakbench.names.CellId`; a study takes the axis when its spec declares a
+:class:`~leakbench.studies.spec.DpAxis` (the cell keys, in path order, and its cells under a
+config). Every cell has the ``nodp`` variant; the cells listed under ``privacy.cells.<study>``
+(all of the study's cells when that is null) have every variant.
 """
 
 from __future__ import annotations
@@ -14,11 +15,32 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from leakbench.errors import ConfigError
-from leakbench.names import NO_DP, RatioPair, privacy_name
+from leakbench.errors import ConfigError, UnknownNameError
+from leakbench.names import NO_DP, CellId, privacy_name
 from leakbench.privacy.settings import DPConfig
+from leakbench.studies.spec import DpAxis, StudySpec
+from leakbench.studies.specs import STUDIES
 
-STUDIES = ("membership", "property_poisoning")
+SECTION = "privacy"  # the config section of the axis
+
+
+def axis_studies(*, studies: Mapping[str, StudySpec] = STUDIES) -> dict[str, DpAxis]:
+    """``{study: its DP axis}`` of the studies that take the axis, in registry order."""
+    return {name: spec.dp_axis for name, spec in studies.items() if spec.dp_axis is not None}
+
+
+def cells_schema(*, studies: Mapping[str, StudySpec] = STUDIES) -> dict[str, Any]:
+    """The JSON-Schema properties of ``privacy.cells``: one optional list of cells per
+    study that takes the axis."""
+    return {
+        name: {
+            "type": ["array", "null"],
+            "items": {"type": "string"},
+            "default": None,
+            "description": axis.description,
+        }
+        for name, axis in axis_studies(studies=studies).items()
+    }
 
 
 def variant_names(section: Mapping[str, Any]) -> list[str]:
@@ -45,23 +67,28 @@ def settings(section: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     )
 
 
-def all_cells(config: Mapping[str, Any], study: str) -> list[str]:
-    """Every cell of a study, in config order."""
-    if study == "membership":
-        return [f"{row['dataset']}/{row['variant']}" for row in config[study]["grid"]]
-    section = config[study]
-    return [
-        f"{prop}/{RatioPair(t0, t1)}/{row['variant']}"
-        for prop in section["properties"]
-        for t0, t1 in section["ratio_pairs"]
-        for row in section["models"]
-    ]
+def _axis(study: str) -> DpAxis:
+    axes = axis_studies()
+    if study not in axes:
+        raise UnknownNameError(f"{SECTION}.cells", study, axes)
+    return axes[study]
 
 
-def dp_cells(config: Mapping[str, Any], study: str) -> list[str]:
+def all_cells(config: Mapping[str, Any], study: str) -> list[CellId]:
+    """Every cell of a study that takes the axis, in config order.
+
+    Raises:
+        UnknownNameError: if the study does not take the axis.
+    """
+    return _axis(study).cells(config)
+
+
+def dp_cells(config: Mapping[str, Any], study: str) -> list[CellId]:
     """The cells of a study that train under every privacy variant."""
-    listed = config["privacy"]["cells"].get(study)
-    return all_cells(config, study) if listed is None else list(listed)
+    listed = config[SECTION]["cells"].get(study)
+    if listed is None:
+        return all_cells(config, study)
+    return [CellId.parse(_axis(study).keys, text) for text in listed]
 
 
 def check_privacy(config: Mapping[str, Any]) -> None:
@@ -72,7 +99,7 @@ def check_privacy(config: Mapping[str, Any]) -> None:
             epsilons with the same name, an audit attack the membership study does not
             run, or a listed cell the study does not have (naming the allowed cells).
     """
-    section = config["privacy"]
+    section = config[SECTION]
     for epsilon in section["epsilons"]:
         DPConfig(
             epsilon=epsilon,
@@ -89,8 +116,8 @@ def check_privacy(config: Mapping[str, Any]) -> None:
             f"privacy.audit_attack: {section['audit_attack']!r} is not allowed; allowed: "
             f"{', '.join(attacks)} (membership.attacks)"
         )
-    for study in STUDIES:
-        allowed = all_cells(config, study)
+    for study in axis_studies():
+        allowed = [str(cell) for cell in all_cells(config, study)]
         for cell in section["cells"].get(study) or []:
             if cell not in allowed:
                 raise ConfigError(

@@ -1,0 +1,51 @@
+"""Spec of the membership study (Shokri et al. 2017; rules: ``membership.smk``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from leakbench.names import CellId
+from leakbench.studies.spec import DpAxis, DvcPlot, StudySpec, figure, metrics, table
+
+KEYS = ("dataset", "variant")
+
+
+def cells(config: Mapping[str, Any]) -> list[CellId]:
+    """One cell per grid row, ``dataset/variant``, in grid order."""
+    return [
+        CellId.of(KEYS, (row["dataset"], row["variant"])) for row in config["membership"]["grid"]
+    ]
+
+
+SPEC = StudySpec(
+    name="membership",
+    description="Membership inference with shadow models, and threshold baselines",
+    reference="Shokri et al. 2017 (S&P), sections V-VI; Salem et al. 2019; Yeom et al. 2018",
+    schema="membership.schema.yaml",
+    rules="membership.smk",
+    category="Membership inference",
+    outputs=(
+        table("csv", "results/tables/membership.csv", report=True),
+        table("md", "results/tables/membership.md"),
+        metrics("summary", "results/metrics/membership.json"),
+        figure("png", "results/figures/membership_roc.png", caption="membership_roc.rst"),
+        figure("pdf", "results/figures/membership_roc.pdf"),
+    ),
+    experiment="leakbench-membership",
+    dp_axis=DpAxis(
+        keys=KEYS, cells=cells, description="Grid rows as dataset/variant; null means every row."
+    ),
+    plots=(
+        DvcPlot(
+            path="results/plots/membership",
+            x="fpr",
+            y="tpr",
+            x_label="false-positive rate",
+            y_label="true-positive rate",
+            title="Membership inference ROC (one curve per dataset/variant/attack)",
+        ),
+    ),
+    artifacts=("results/models/membership", "results/attacks/membership"),
+    required=True,
+)
