@@ -147,3 +147,27 @@ def test_membership_attack_writes_the_record_computed_by_hand(tmp_path):
     assert json.loads(written) == expected
     assert written == dumps_json(expected)
     assert out["loss.roc.csv"].read_text() == "fpr,tpr\n0,0\n0,0.5\n0.5,0.5\n0.5,1\n1,1\n"
+
+
+def test_log_refuses_cell_files_that_do_not_pair_with_the_records(tmp_path):
+    from leakbench.reporting.records import MetricsRecord
+    from leakbench.steps import tracking
+
+    record = MetricsRecord.build(
+        study="membership", dataset="adult", variant="mlp", attack="loss",
+        grid={}, seeds={"config": 1}, metrics={"auc": 0.5},
+    )  # fmt: skip
+    record.write(tmp_path / "loss.json")
+    files = Files(
+        inputs={
+            "metrics": (tmp_path / "loss.json",),
+            "cell_files": (tmp_path / "a.csv", tmp_path / "b.csv"),
+            "figure": (tmp_path / "fig.png",),
+        },
+        output_list=(tmp_path / "receipt.json",),
+    )
+    job = Job(rule="log_membership", settings={"default_uri": f"sqlite:///{tmp_path}/m.db"})
+    with pytest.raises(ConfigError, match=r"log_membership: input\.cell_files: 2 files is not"):
+        tracking.log(job=job, files=files)
+    assert not (tmp_path / "m.db").exists()
+    assert not (tmp_path / "receipt.json").exists()

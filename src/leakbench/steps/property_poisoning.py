@@ -131,7 +131,10 @@ def train(*, job: Job, files: Files) -> None:
     plan = _plan(study, group)
     rates = poison_rates(study, group)
     if len(models_out) != len(rates):
-        raise ValueError(f"output: {len(models_out)} files for {len(rates)} poisoning rates")
+        raise ConfigError(
+            f"{job.rule}: output: {len(models_out)} files is not allowed; "
+            f"allowed: one per poisoning rate ({len(rates)})"
+        )
     count = plan.ratio.size
     for rate, out in zip(rates, models_out, strict=True):
         poison = make_poison(

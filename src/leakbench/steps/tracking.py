@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leakbench.errors import ConfigError
 from leakbench.reporting.records import load_records
 from leakbench.steps.context import Files, Job
 from leakbench.tracking import log_study
@@ -21,7 +22,10 @@ def log(*, job: Job, files: Files) -> None:
     records = load_records(paths=files.input_list("metrics"))
     cell_files = files.input_list("cell_files")
     if cell_files and len(cell_files) != len(records):
-        raise ValueError(f"cell_files: {len(cell_files)} files for {len(records)} records")
+        raise ConfigError(
+            f"{job.rule}: input.cell_files: {len(cell_files)} files is not allowed; "
+            f"allowed: none or one per metrics file ({len(records)})"
+        )
     log_study(
         study=job.rule.removeprefix(RULE_PREFIX),
         records=records,
