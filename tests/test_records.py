@@ -87,6 +87,7 @@ def test_cell_and_hash(record):
         ({"seeds": {"config": 1.5}}, r"seeds\.config: 1\.5 is not allowed; allowed: an integer"),
         ({"seeds": {"config": True}}, r"seeds\.config: True is not allowed; allowed: an integer"),
         ({"git_commit": ""}, r"git_commit: '' is not allowed; allowed: a non-empty string"),
+        ({"provenance": {"torch": 2}}, r"provenance\.torch: 2 is not allowed; allowed: a string"),
         ({"metrics": {"auc": float("nan")}}, r"Out of range.*allowed: finite JSON values"),
     ],
 )

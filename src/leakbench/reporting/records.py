@@ -64,6 +64,11 @@ def _check(values: Mapping[str, Any], source: str) -> None:
             raise RecordError(
                 f"{source}: seeds.{key}: {value!r} is not allowed; allowed: an integer"
             )
+    for key, value in values["provenance"].items():
+        if not isinstance(value, str):
+            raise RecordError(
+                f"{source}: provenance.{key}: {value!r} is not allowed; allowed: a string"
+            )
     try:
         CellId(NAME_KEYS, tuple(values[key] for key in NAME_KEYS))
     except ConfigError as err:
