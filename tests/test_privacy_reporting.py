@@ -13,23 +13,24 @@ from leakbench.reporting.privacy import (
     tradeoff_figure,
     tradeoff_table,
 )
-from leakbench.reporting.records import RecordError
+from leakbench.reporting.records import MetricsRecord, RecordError
 
 DP = {"epsilon": 1.0, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "rdp"}
 
 
-def _base(study, variant, attack, grid, metrics):
-    return {
-        "study": study,
-        "dataset": "purchase_synth",
-        "variant": variant,
-        "attack": attack,
-        "grid": grid,
-        "seeds": {"config": 1},
-        "metrics": metrics,
-        "leakbench_version": "0",
-        "git_commit": "unknown",
-    }
+def _base(study, variant, attack, grid, metrics, dataset="purchase_synth"):
+    return MetricsRecord.build(
+        study=study,
+        dataset=dataset,
+        variant=variant,
+        attack=attack,
+        grid=grid,
+        seeds={"config": 1},
+        metrics=metrics,
+        provenance={},
+        leakbench_version="0",
+        git_commit="unknown",
+    )
 
 
 def _membership(privacy, auc, test):
@@ -62,7 +63,7 @@ def _poisoning(privacy, rate, accuracy):
     if privacy:
         metrics["accountant_epsilon"] = 0.99
     name = f"sex.0.1-0.25.logreg{'.eps1' if privacy else ''}.p{rate:g}"
-    return {**_base("property_poisoning", name, "threshold", grid, metrics), "dataset": "adult"}
+    return _base("property_poisoning", name, "threshold", grid, metrics, dataset="adult")
 
 
 def test_audit_table_flags_a_bound_above_the_accountant():
@@ -109,6 +110,6 @@ def test_empty_inputs_are_refused():
     with pytest.raises(RecordError, match="no records"):
         tradeoff_table(membership=[], audits=[], property_poisoning=[])
     bad = _membership(DP, 0.5, 0.5)
-    del bad["metrics"]["auc"]
-    with pytest.raises(RecordError, match="missing key 'auc'"):
+    del bad.metrics["auc"]
+    with pytest.raises(RecordError, match=r"membership/purchase_synth/mlp.eps1/loss: metrics\.auc"):
         tradeoff_table(membership=[bad], audits=[], property_poisoning=[])

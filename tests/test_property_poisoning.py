@@ -167,6 +167,8 @@ def test_bad_property_config_is_refused_before_training(tmp_path, repo_root, cha
 
 def test_split_refuses_a_property_that_matches_no_record(tmp_path, repo_root):
     from leakbench.data.pool import Pool
+    from leakbench.names import CellId
+    from leakbench.steps.context import Files, Job
     from leakbench.steps.property_poisoning import split
 
     config = load_config(
@@ -183,7 +185,12 @@ def test_split_refuses_a_property_that_matches_no_record(tmp_path, repo_root):
     out = tmp_path / "sides.npz"
     with pytest.raises(ConfigError, match="'sex' matches no record of adult"):
         split(
-            pool=tmp_path / "pool.npz", out=out, dataset="adult", prop_name="sex",
-            study=config["property_poisoning"], seed=1,
-        )  # fmt: skip
+            job=Job(
+                rule="split_property_poisoning",
+                cell=CellId.of(("dataset", "property"), ("adult", "sex")),
+                seed=1,
+                settings={"study": config["property_poisoning"]},
+            ),
+            files=Files(inputs={"pool": (tmp_path / "pool.npz",)}, output_list=(out,)),
+        )
     assert not out.exists()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import leakbench
-from leakbench.provenance import git_commit, leakbench_version, package_version
+from leakbench.provenance import REPO_ROOT, git_commit, leakbench_version, package_version
 
 
 def _git(repo, *args):
@@ -67,3 +67,38 @@ def test_versions():
     assert leakbench_version() == leakbench.__version__
     assert package_version("numpy") == np.__version__
     assert package_version("no-such-distribution-leakbench") == "unknown"
+
+
+# Everything the workflow writes outside results/: the default MLflow store (log_* jobs),
+# its flock file and SQLite's journals, its artifact folder, Snakemake's state folder.
+RUN_WRITES = (
+    "mlflow.db",
+    "mlflow.db.lock",
+    "mlflow.db-journal",
+    "mlflow.db-wal",
+    "mlflow.db-shm",
+    "mlartifacts/leakbench-membership/1/artifacts/record.json",
+    "mlruns/0/meta.yaml",
+    ".snakemake/locks/0.input.lock",
+    ".snakemake/metadata/cmVzdWx0cw==",
+    "results/report.html",
+    "results/attacks/membership/purchase_synth/mlp128/nodp/loss.json",
+)
+
+
+def test_files_a_run_writes_do_not_make_the_checkout_dirty(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--no-local", str(REPO_ROOT), str(clone)],
+        check=True,
+        capture_output=True,
+    )
+    sha = _git(clone, "rev-parse", "HEAD")
+    assert git_commit(clone) == sha
+    for name in RUN_WRITES:
+        path = clone / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("written by a run\n")
+    assert git_commit(clone) == sha
+    (clone / "notes.txt").write_text("not ignored\n")
+    assert git_commit(clone) == f"{sha}-dirty"

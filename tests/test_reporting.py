@@ -13,20 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leakbench.io import write_json
 from leakbench.reporting.figures import (
     membership_roc_figure,
     read_roc_csv,
     roc_auc,
     save_figure,
 )
-from leakbench.reporting.records import (
-    RecordError,
-    cell_id,
-    check_record,
-    load_records,
-    record_sha256,
-)
+from leakbench.reporting.records import MetricsRecord, RecordError
 from leakbench.reporting.tables import (
     MEMBERSHIP_COLUMNS,
     membership_table,
@@ -49,17 +42,18 @@ def _record(dataset, attack, *, variant="default", **metrics):
         "target_test_accuracy": 0.8,
         **metrics,
     }
-    return {
-        "study": "membership",
-        "dataset": dataset,
-        "variant": variant,
-        "attack": attack,
-        "grid": {"dataset": dataset, "variant": variant, "lr": 0.001},
-        "seeds": {"config": 7},
-        "metrics": values,
-        "leakbench_version": "0.1.0",
-        "git_commit": "0" * 40,
-    }
+    return MetricsRecord.build(
+        study="membership",
+        dataset=dataset,
+        variant=variant,
+        attack=attack,
+        grid={"dataset": dataset, "variant": variant, "lr": 0.001},
+        seeds={"config": 7},
+        metrics=values,
+        provenance={"python": "3.11.7"},
+        leakbench_version="0.1.0",
+        git_commit="0" * 40,
+    )
 
 
 @pytest.fixture
@@ -139,13 +133,13 @@ def test_table_bytes_do_not_depend_on_record_order(records):
 
 
 def test_table_refuses_a_missing_metric_naming_the_cell_and_key(records):
-    del records[0]["metrics"]["recall"]
+    del records[0].metrics["recall"]
     with pytest.raises(RecordError, match=r"membership/mnist5k/default/loss.*'recall'"):
         membership_table(records=records)
 
 
 def test_table_refuses_a_non_numeric_metric(records):
-    records[0]["metrics"]["auc"] = "high"
+    records[0].metrics["auc"] = "high"
     with pytest.raises(RecordError, match=r"metrics.auc: 'high'"):
         membership_table(records=records)
 
@@ -155,36 +149,6 @@ def test_table_refuses_duplicate_cells_and_no_records(records):
         membership_table(records=[*records, copy.deepcopy(records[0])])
     with pytest.raises(RecordError, match="no records"):
         membership_table(records=[])
-
-
-def test_check_record_names_the_missing_key_and_bad_values(records):
-    bad = dict(records[0])
-    del bad["seeds"]
-    with pytest.raises(RecordError, match=r"f\.json: missing key\(s\) seeds; required: study"):
-        check_record(record=bad, source="f.json")
-    with pytest.raises(RecordError, match=r"variant: 'a/b' is not allowed"):
-        check_record(record={**records[0], "variant": "a/b"})
-    with pytest.raises(RecordError, match="grid: expected a JSON object, got list"):
-        check_record(record={**records[0], "grid": []})
-
-
-def test_cell_id_and_record_hash(records):
-    assert cell_id(record=records[0]) == "membership/mnist5k/default/loss"
-    reordered = dict(reversed(list(records[0].items())))
-    assert record_sha256(record=reordered) == record_sha256(record=records[0])
-    changed = copy.deepcopy(records[0])
-    changed["metrics"]["auc"] = 0.71236
-    assert record_sha256(record=changed) != record_sha256(record=records[0])
-
-
-def test_load_records_reads_files_and_refuses_duplicate_cells(records, tmp_path):
-    paths = []
-    for i, record in enumerate(records):
-        paths.append(tmp_path / f"{i}.json")
-        write_json(paths[-1], record)
-    assert load_records(paths=paths) == records
-    with pytest.raises(RecordError, match=r"0\.json"):
-        load_records(paths=[*paths, paths[0]])
 
 
 def test_roc_auc_by_hand():

@@ -6,6 +6,7 @@ MLflow's sqlite store takes seconds to create, so the module shares one store.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from mlflow.tracking import MlflowClient
 
 from leakbench.errors import ConfigError
 from leakbench.io import dumps_json, read_json
-from leakbench.reporting.records import RecordError
+from leakbench.reporting.records import MetricsRecord, RecordError
 from leakbench.tracking import (
     TAG_CELL,
     TAG_RECORD,
@@ -33,12 +34,12 @@ ATTACKS = ("confidence", "loss", "shokri", "shokri_gbdt", "shokri_mlp")
 
 
 def _record(study, dataset, attack, auc=0.6):
-    return {
-        "study": study,
-        "dataset": dataset,
-        "variant": "default",
-        "attack": attack,
-        "grid": {
+    return MetricsRecord.build(
+        study=study,
+        dataset=dataset,
+        variant="default",
+        attack=attack,
+        grid={
             "dataset": dataset,
             "variant": "default",
             "arch": "mlp",
@@ -47,8 +48,8 @@ def _record(study, dataset, attack, auc=0.6):
             "members": 500,
             "attack_params": {},
         },
-        "seeds": {"config": 7, "attack": 123},
-        "metrics": {
+        seeds={"config": 7, "attack": 123},
+        metrics={
             "auc": auc,
             "precision": 0.55,
             "recall": 0.9,
@@ -59,9 +60,10 @@ def _record(study, dataset, attack, auc=0.6):
             "target_test_accuracy": 0.8,
             "threshold": None,
         },
-        "leakbench_version": "0.1.0",
-        "git_commit": "a" * 40,
-    }
+        provenance={"python": "3.11.7", "torch": "2.13.0"},
+        leakbench_version="0.1.0",
+        git_commit="a" * 40,
+    )
 
 
 def _cell(study, dataset, attack):
@@ -154,15 +156,13 @@ def test_second_call_logs_nothing_and_returns_the_same_runs(store):
 
 def test_a_run_holds_the_cells_params_metrics_tags_and_artifacts(store):
     cell = _cell("membership", "adult", "shokri")
-    record = next(
-        r for r in store["records"] if r["attack"] == "shokri" and r["dataset"] == "adult"
-    )
+    record = next(r for r in store["records"] if r.attack == "shokri" and r.dataset == "adult")
     client = _client(store)
     run = client.get_run(store["first"][cell].run_id)
     assert run.info.run_name == cell
     tags = run.data.tags
     assert tags[TAG_CELL] == cell
-    assert tags[TAG_RECORD] == hashlib.sha256(dumps_json(record).encode()).hexdigest()
+    assert tags[TAG_RECORD] == hashlib.sha256(record.to_json().encode()).hexdigest()
     assert tags["leakbench.git_commit"] == "a" * 40
     assert tags["leakbench.version"] == "0.1.0"
     params = run.data.params
@@ -172,12 +172,12 @@ def test_a_run_holds_the_cells_params_metrics_tags_and_artifacts(store):
     assert params["attack_params"] == "{}"
     assert params["attack"] == "shokri"
     assert params["seeds.attack"] == "123"
-    expected = {k: v for k, v in record["metrics"].items() if v is not None}
+    expected = {k: v for k, v in record.metrics.items() if v is not None}
     assert run.data.metrics == pytest.approx(expected)
     names = sorted(a.path for a in client.list_artifacts(run.info.run_id))
     assert names == ["membership_roc.png", "record.json", "shokri.roc.csv"]
     stored = client.download_artifacts(run.info.run_id, "record.json", str(store["root"]))
-    assert read_json(stored) == record
+    assert MetricsRecord.read(stored) == record
 
 
 def test_changed_record_logs_a_new_run_with_one_batch_and_keeps_the_old(store, monkeypatch):
@@ -195,7 +195,7 @@ def test_changed_record_logs_a_new_run_with_one_batch_and_keeps_the_old(store, m
         monkeypatch.setattr(MlflowClient, name, counted)
 
     changed = copy.deepcopy(records)
-    changed[0]["metrics"]["auc"] = 0.61
+    changed[0].metrics["auc"] = 0.61
     receipt = store["root"] / "rerun.json"
     new = log_study(
         study="rerun",
@@ -257,7 +257,7 @@ def test_inputs_are_checked_before_the_store_is_contacted(store, tmp_path):
             artifacts={"membership/x/y/z": []},
             tracking_uri=unreachable,
         )
-    with pytest.raises(RecordError, match=r"study 'membership' is not allowed; expected 'other'"):
+    with pytest.raises(RecordError, match=r"study 'membership' is not allowed; allowed: 'other'"):
         log_study(study="other", records=records, tracking_uri=unreachable)
     cell = _cell("membership", "adult", "loss")
     with pytest.raises(RecordError, match="no such file"):
@@ -268,11 +268,11 @@ def test_inputs_are_checked_before_the_store_is_contacted(store, tmp_path):
             tracking_uri=unreachable,
         )
     contradicting = copy.deepcopy(records[0])
-    contradicting["grid"]["attack"] = "loss"
+    contradicting.grid["attack"] = "loss"
     with pytest.raises(RecordError, match="grid: parameter 'attack' = 'loss' contradicts"):
         log_study(study="membership", records=[contradicting], tracking_uri=unreachable)
     crowded = copy.deepcopy(records[0])
-    crowded["grid"]["many"] = {str(i): i for i in range(100)}
+    crowded.grid["many"] = {str(i): i for i in range(100)}
     with pytest.raises(RecordError, match="one MLflow batch allows at most 100"):
         log_study(study="membership", records=[crowded], tracking_uri=unreachable)
     with pytest.raises(RecordError, match="no records"):
@@ -302,8 +302,8 @@ def test_redact_uri_hides_passwords_only():
 
 def test_params_and_metrics_of_a_record():
     record = _record("membership", "adult", "loss")
-    record["metrics"]["per_class"] = {"precision": {"0": 0.5}, "note": "x"}
-    record["metrics"]["flag"] = True
+    record.metrics["per_class"] = {"precision": {"0": 0.5}, "note": "x"}
+    record.metrics["flag"] = True
     params = run_params(record=record)
     assert params["study"] == "membership"
     assert params["seeds.config"] == "7"
@@ -311,10 +311,10 @@ def test_params_and_metrics_of_a_record():
     metrics = run_metrics(record=record)
     assert metrics["per_class.precision.0"] == 0.5
     assert "threshold" not in metrics and "flag" not in metrics and "per_class.note" not in metrics
-    record["grid"]["empty"] = {}
+    record.grid["empty"] = {}
     assert run_params(record=record)["empty"] == "{}"
-    assert "" not in run_params(record={**record, "grid": {}, "seeds": {}})
-    record["grid"]["dataset"] = "mnist5k"
+    assert "" not in run_params(record=dataclasses.replace(record, grid={}, seeds={}))
+    record.grid["dataset"] = "mnist5k"
     with pytest.raises(RecordError, match=r"grid: parameter 'dataset' = 'mnist5k' contradicts"):
         run_params(record=record)
 
@@ -322,11 +322,13 @@ def test_params_and_metrics_of_a_record():
 _WORKER = """
 import json, sys, time
 from pathlib import Path
+from leakbench.reporting.records import MetricsRecord
 from leakbench.tracking import log_study
 plan, go = json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.01)
-log_study(study=plan["study"], records=plan["records"], artifacts=plan["artifacts"],
+records = [MetricsRecord.build(**r) for r in plan["records"]]
+log_study(study=plan["study"], records=records, artifacts=plan["artifacts"],
           tracking_uri=plan["uri"])
 """
 
@@ -342,7 +344,14 @@ def test_concurrent_jobs_logging_to_one_new_sqlite_store_lose_no_record(tmp_path
         plan = tmp_path / f"{study}.json"
         artifacts = {cell: [str(p) for p in paths] for cell, paths in artifacts.items()}
         plan.write_text(
-            dumps_json({"study": study, "records": records, "artifacts": artifacts, "uri": uri})
+            dumps_json(
+                {
+                    "study": study,
+                    "records": [r.as_dict() for r in records],
+                    "artifacts": artifacts,
+                    "uri": uri,
+                }
+            )
         )
         expected[study] = sorted(artifacts)
         workers.append(

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from conftest import BIN, digests, snakemake
 
+from leakbench.reporting.records import MetricsRecord
 from leakbench.studies.specs import STUDIES
 
 pytestmark = pytest.mark.workflow
@@ -67,7 +68,8 @@ def test_second_invocation_does_nothing(repo_root, runs):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_mlflow_holds_one_run_per_cell(repo_root, runs):
+def _cells(repo_root):
+    """The number of metrics records (grid cells) of each study of the test config."""
     config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
     private = len(config["privacy"]["epsilons"]) - 1  # variants beyond nodp
     dp_rows = len(config["privacy"]["cells"]["membership"])
@@ -78,11 +80,40 @@ def test_mlflow_holds_one_run_per_cell(repo_root, runs):
     rates = len(study["poison_rates"])
     poisoning = groups * (len(study["ratio_pairs"]) * rates + 1)
     poisoning += private * len(config["privacy"]["cells"]["property_poisoning"]) * rates
-    cells = {
+    return {
         "membership": membership,
         "property_poisoning": poisoning,
         "privacy": (private + 1) * dp_rows,
     }
+
+
+def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, runs):
+    """Each per-attack and audit record is among the digests the byte-identity tests compare
+    (this module's two runs, the Slurm run, the kill -9 and tracking drills), and every
+    record of a run carries one provenance (a file a job wrote into the checkout would turn
+    the git commit of later records into ``-dirty``; tests/test_provenance.py creates every
+    file the workflow writes outside results/ and checks that none does)."""
+    one = digests(runs["1"])
+    cells = _cells(repo_root)
+    for folder, count in (
+        ("attacks", cells["membership"] + cells["property_poisoning"]),
+        ("audit", cells["privacy"]),
+    ):
+        paths = sorted((runs["1"] / "results" / folder).rglob("*.json"))
+        assert len(paths) == count, folder
+        assert {str(p.relative_to(runs["1"])) for p in paths} <= set(one)
+    records = [
+        MetricsRecord.read(p) for folder in ("attacks", "audit")
+        for p in (runs["1"] / "results" / folder).rglob("*.json")
+    ]  # fmt: skip
+    stamps = {
+        (r.git_commit, r.leakbench_version, tuple(sorted(r.provenance.items()))) for r in records
+    }
+    assert len(stamps) == 1, stamps
+
+
+def test_mlflow_holds_one_run_per_cell(repo_root, runs):
+    cells = _cells(repo_root)
     query = (
         "SELECT r.name FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
         "WHERE e.name = ?"

@@ -1,4 +1,4 @@
-"""Where a result came from: the git commit of the checkout and package versions.
+"""Where a result came from: the git commit of the checkout, package versions, the platform.
 
 Both lookups are best effort by design: a result computed outside a git checkout, or with a
 package missing, still gets a provenance string ("unknown") rather than an exception.
@@ -7,6 +7,7 @@ package missing, still gets a provenance string ("unknown") rather than an excep
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -15,6 +16,10 @@ from leakbench import __version__
 
 UNKNOWN = "unknown"
 _GIT_TIMEOUT_S = 10
+# The checkout this library runs from (src/leakbench/provenance.py -> the repository root).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The distributions whose versions decide a result's numbers (models, DP accounting, I/O).
+NUMERIC_PACKAGES = ("numpy", "torch", "opacus")
 
 
 def _git(repo_dir: Path, *args: str) -> str | None:
@@ -74,3 +79,19 @@ def package_version(name: str) -> str:
 def leakbench_version() -> str:
     """The version of the leakbench library that is running (``leakbench.__version__``)."""
     return __version__
+
+
+def environment() -> dict[str, str]:
+    """The software and platform a result was computed with, the same for every job of a run
+    on one machine: the Python version, ``<system>-<machine>`` (``Linux-x86_64``) and the
+    versions of :data:`NUMERIC_PACKAGES`.
+
+    Runtime settings that differ between the jobs of one run (the torch device and thread
+    count of a training job) are left out: a record is written by an attack job, not by the
+    job that trained its models.
+    """
+    return {
+        "python": platform.python_version(),
+        "platform": f"{platform.system()}-{platform.machine()}",
+        **{name: package_version(name) for name in NUMERIC_PACKAGES},
+    }

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from leakbench.errors import ConfigError, LeakbenchError
-from leakbench.io import dumps_json, to_builtin, write_json
-from leakbench.reporting.records import RecordError, cell_id, record_sha256
+from leakbench.io import to_builtin, write_json
+from leakbench.reporting.records import NAME_KEYS, MetricsRecord, RecordError
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -110,18 +110,18 @@ def _flatten(value: Any, *, prefix: str, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def run_params(*, record: Mapping[str, Any]) -> dict[str, str]:
+def run_params(*, record: MetricsRecord) -> dict[str, str]:
     """The run parameters of a record: its names, its grid row and its seeds, as strings.
 
     Nested grid values are flattened with dotted keys (``attack_params.attack_model``);
     seeds are prefixed ``seeds.``. Strings are kept as they are; every other value is
     written as JSON (``0.001``, ``true``, ``[64, 32]``, ``null``).
     """
-    cell = cell_id(record=record)
-    flat: dict[str, Any] = {key: record[key] for key in ("study", "dataset", "variant", "attack")}
+    cell = record.cell_id
+    flat: dict[str, Any] = {key: getattr(record, key) for key in NAME_KEYS}
     for name, prefix in (("grid", ""), ("seeds", "seeds")):
         part: dict[str, Any] = {}
-        _flatten(record[name], prefix=prefix, out=part)
+        _flatten(getattr(record, name), prefix=prefix, out=part)
         for key, value in part.items():
             if key in flat and flat[key] != value:
                 raise RecordError(
@@ -134,7 +134,7 @@ def run_params(*, record: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def run_metrics(*, record: Mapping[str, Any]) -> dict[str, float]:
+def run_metrics(*, record: MetricsRecord) -> dict[str, float]:
     """The numeric metrics of a record, nested ones flattened with dotted keys.
 
     Values that are not finite numbers (``null``, lists, strings, booleans) are not MLflow
@@ -142,7 +142,7 @@ def run_metrics(*, record: Mapping[str, Any]) -> dict[str, float]:
     whole record.
     """
     flat: dict[str, Any] = {}
-    _flatten(record["metrics"], prefix="", out=flat)
+    _flatten(record.metrics, prefix="", out=flat)
     return {
         key: float(value)
         for key, value in sorted(flat.items())
@@ -189,7 +189,7 @@ def _store_errors(uri: str, action: str) -> Iterator[None]:
 class _Cell:
     """Everything one run will hold, computed before MLflow is contacted."""
 
-    record: Mapping[str, Any]
+    record: MetricsRecord
     sha: str
     params: dict[str, str]
     metrics: dict[str, float]
@@ -199,7 +199,7 @@ class _Cell:
 def _plan(
     *,
     study: str,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[MetricsRecord],
     artifacts: Mapping[str, Sequence[str | os.PathLike[str]]],
     shared_artifacts: Sequence[str | os.PathLike[str]],
 ) -> dict[str, _Cell]:
@@ -208,11 +208,9 @@ def _plan(
         raise RecordError(f"{study}: no records; expected one per grid cell")
     files: dict[str, list[Path]] = {}
     for record in records:
-        cell = cell_id(record=record)
-        if record["study"] != study:
-            raise RecordError(
-                f"{cell}: study {record['study']!r} is not allowed; expected {study!r}"
-            )
+        cell = record.cell_id
+        if record.study != study:
+            raise RecordError(f"{cell}: study {record.study!r} is not allowed; allowed: {study!r}")
         if cell in files:
             raise RecordError(f"{cell}: two records for one cell; expected one")
         files[cell] = [Path(p) for p in shared_artifacts]
@@ -234,7 +232,7 @@ def _plan(
 
     plan: dict[str, _Cell] = {}
     for record in records:
-        cell = cell_id(record=record)
+        cell = record.cell_id
         params, metrics = run_params(record=record), run_metrics(record=record)
         if len(params) > MAX_PARAMS_TAGS_PER_BATCH or len(metrics) > MAX_METRICS_PER_BATCH:
             raise RecordError(
@@ -243,7 +241,7 @@ def _plan(
             )
         plan[cell] = _Cell(
             record=record,
-            sha=record_sha256(record=record),
+            sha=record.sha256(),
             params=params,
             metrics=metrics,
             files=files[cell],
@@ -298,9 +296,9 @@ def _log_run(client: MlflowClient, *, experiment_id: str, cell: str, content: _C
         tags={
             TAG_CELL: cell,
             TAG_RECORD: content.sha,
-            TAG_STUDY: record["study"],
-            TAG_COMMIT: record["git_commit"],
-            TAG_VERSION: record["leakbench_version"],
+            TAG_STUDY: record.study,
+            TAG_COMMIT: record.git_commit,
+            TAG_VERSION: record.leakbench_version,
         },
     )
     run_id = run.info.run_id
@@ -311,7 +309,7 @@ def _log_run(client: MlflowClient, *, experiment_id: str, cell: str, content: _C
             metrics=[Metric(key, value, now, 0) for key, value in content.metrics.items()],
             params=[Param(key, value) for key, value in content.params.items()],
         )
-        client.log_text(run_id, dumps_json(record), RECORD_ARTIFACT)
+        client.log_text(run_id, record.to_json(), RECORD_ARTIFACT)
         for path in content.files:
             client.log_artifact(run_id, str(path))
     except BaseException:
@@ -325,7 +323,7 @@ def _log_run(client: MlflowClient, *, experiment_id: str, cell: str, content: _C
 def log_study(
     *,
     study: str,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[MetricsRecord],
     artifacts: Mapping[str, Sequence[str | os.PathLike[str]]] | None = None,
     shared_artifacts: Sequence[str | os.PathLike[str]] = (),
     tracking_uri: str | None = None,

@@ -37,7 +37,7 @@ rule train_property_poisoning:
     wildcard_constraints:
         group=PAIR,
     params:
-        model=property_model,
+        row=property_model,
         study=config["property_poisoning"],
         seed=config["seed"],
     log:
@@ -86,7 +86,7 @@ rule attack_property_poisoning:
             allow_missing=True,
         ),
     params:
-        model=property_model,
+        row=property_model,
         study=config["property_poisoning"],
         seed=config["seed"],
     log:
@@ -110,7 +110,7 @@ rule attack_property_regression:
     output:
         f"{PROPERTY_ATTACKS}/regression/{{model}}.json",
     params:
-        model=property_model,
+        row=property_model,
         study=config["property_poisoning"],
         seed=config["seed"],
     log:

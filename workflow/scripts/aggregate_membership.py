@@ -2,13 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import reporting
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-reporting.membership(
-    metrics=list(snakemake.input.metrics),
-    rocs=list(snakemake.input.rocs),
-    csv_out=snakemake.output.csv,
-    md_out=snakemake.output.md,
-    summary_out=snakemake.output.summary,
-    figure_stem=snakemake.output.png.removesuffix(".png"),
-)
+_, files = from_snakemake(snakemake)
+reporting.membership(files=files)

@@ -2,16 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import property_poisoning
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-property_poisoning.attack_regression(
-    pool=snakemake.input.pool,
-    sides=snakemake.input.sides,
-    models=list(snakemake.input.models),
-    record_out=snakemake.output[0],
-    dataset=snakemake.wildcards.dataset,
-    prop_name=snakemake.wildcards.property,
-    model=snakemake.params.model,
-    study=snakemake.params.study,
-    seed=snakemake.params.seed,
-)
+job, files = from_snakemake(snakemake)
+property_poisoning.attack_regression(job=job, files=files)

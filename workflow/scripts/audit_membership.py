@@ -2,25 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import privacy
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-privacy.audit(
-    target=snakemake.input.target,
-    scores=snakemake.input.scores,
-    out=snakemake.output[0],
-    dataset=snakemake.wildcards.dataset,
-    variant=snakemake.wildcards.variant,
-    attack=snakemake.params.attack,
-    row=snakemake.params.row,
-    delta=snakemake.params.delta,
-    seed=snakemake.params.seed,
-    canary=(
-        {
-            "pool": snakemake.input.canary_pool,
-            "model": snakemake.input.canary_model,
-            "canaries": snakemake.input.canaries,
-        }
-        if snakemake.input.get("canaries")
-        else None
-    ),
-)
+job, files = from_snakemake(snakemake)
+privacy.audit(job=job, files=files)

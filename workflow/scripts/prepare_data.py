@@ -2,13 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import data
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-data.prepare(
-    dataset=snakemake.wildcards.dataset,
-    raw_manifest=snakemake.input.raw or None,
-    pool_out=snakemake.output.pool,
-    info_out=snakemake.output.info,
-    seed=snakemake.params.seed,
-    options=snakemake.params.options,
-)
+job, files = from_snakemake(snakemake)
+data.prepare(job=job, files=files)

@@ -2,16 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import membership
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-membership.query(
-    pool=snakemake.input.pool,
-    splits=snakemake.input.splits,
-    target=snakemake.input.target,
-    shadows=snakemake.input.shadows,
-    out=snakemake.output[0],
-    dataset=snakemake.wildcards.dataset,
-    variant=snakemake.wildcards.variant,
-    noise_queries=snakemake.params.noise_queries,
-    seed=snakemake.params.seed,
-)
+job, files = from_snakemake(snakemake)
+membership.query(job=job, files=files)

@@ -2,14 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import membership
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-membership.split(
-    pool=snakemake.input.pool,
-    out=snakemake.output[0],
-    dataset=snakemake.wildcards.dataset,
-    variant=snakemake.wildcards.variant,
-    members=snakemake.params.members,
-    shadows=snakemake.params.shadows,
-    seed=snakemake.params.seed,
-)
+job, files = from_snakemake(snakemake)
+membership.split(job=job, files=files)

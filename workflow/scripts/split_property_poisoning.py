@@ -2,13 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import property_poisoning
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-property_poisoning.split(
-    pool=snakemake.input.pool,
-    out=snakemake.output[0],
-    dataset=snakemake.wildcards.dataset,
-    prop_name=snakemake.wildcards.property,
-    study=snakemake.params.study,
-    seed=snakemake.params.seed,
-)
+job, files = from_snakemake(snakemake)
+property_poisoning.split(job=job, files=files)

@@ -2,16 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import privacy
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-privacy.train_canary_target(
-    pool=snakemake.input.pool,
-    splits=snakemake.input.splits,
-    model_out=snakemake.output.model,
-    canaries_out=snakemake.output.canaries,
-    dataset=snakemake.wildcards.dataset,
-    variant=snakemake.wildcards.variant,
-    row=snakemake.params.row,
-    count=snakemake.params.canaries,
-    seed=snakemake.params.seed,
-)
+job, files = from_snakemake(snakemake)
+privacy.train_canary_target(job=job, files=files)

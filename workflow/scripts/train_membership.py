@@ -2,15 +2,8 @@
 
 from leakbench.runlog import log_to
 from leakbench.steps import membership
+from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
-membership.train(
-    pool=snakemake.input.pool,
-    splits=snakemake.input.splits,
-    out=snakemake.output[0],
-    dataset=snakemake.wildcards.dataset,
-    variant=snakemake.wildcards.variant,
-    role=snakemake.wildcards.role,
-    row=snakemake.params.row,
-    seed=snakemake.params.seed,
-)
+job, files = from_snakemake(snakemake)
+membership.train(job=job, files=files)

@@ -18,9 +18,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leakbench.names import parse_variant_label
+from leakbench.names import CellId, RatioPair, parse_variant_label
 from leakbench.reporting.figures import PANEL_INCHES, STYLE
-from leakbench.reporting.records import RecordError, cell_id
+from leakbench.reporting.records import MetricsRecord, RecordError
 
 TRADEOFF_COLUMNS = (
     "study",
@@ -51,15 +51,16 @@ AUDIT_COLUMNS = (
 )
 
 
-def _cell(record: Mapping[str, Any]) -> str:
+def _cell(record: MetricsRecord) -> str:
     """A membership record's grid row (its variant without the privacy suffix)."""
-    return parse_variant_label(_get(record, "grid", "variant"))[0]
+    return parse_variant_label(record.value("grid", "variant"))[0]
 
 
-def _get(record: Mapping[str, Any], part: str, key: str) -> Any:
-    if key not in record[part]:
-        raise RecordError(f"{cell_id(record=record)}: {part}: missing key {key!r}")
-    return record[part][key]
+def _property_cell(record: MetricsRecord) -> str:
+    """A property record's cell: ``<property>/<t0>-<t1>/<model>``."""
+    pair = RatioPair(float(record.value("grid", "t0")), float(record.value("grid", "t1")))
+    parts = (record.value("grid", "property"), pair, record.value("grid", "model"))
+    return str(CellId.of(("property", "group", "model"), parts))
 
 
 def _epsilon(privacy: Mapping[str, Any] | None) -> float:
@@ -70,24 +71,24 @@ def _number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def audit_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def audit_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """One row per audited membership variant, with the bound from natural records and,
     when canaries were inserted, from canaries; ``within_budget`` says whether both are at
     most the accountant's epsilon (always true without DP)."""
     rows = []
     for r in records:
-        spent = _number(_get(r, "metrics", "accountant_epsilon"))
-        lower = float(_get(r, "metrics", "epsilon_lower"))
-        canary = _number(r["metrics"].get("canary_epsilon_lower"))
+        spent = _number(r.value("metrics", "accountant_epsilon"))
+        lower = float(r.value("metrics", "epsilon_lower"))
+        canary = _number(r.metrics.get("canary_epsilon_lower"))
         rows.append(
             {
-                "dataset": r["dataset"],
+                "dataset": r.dataset,
                 "cell": _cell(r),
-                "epsilon": _epsilon(r["grid"].get("privacy")),
+                "epsilon": _epsilon(r.grid.get("privacy")),
                 "accountant_epsilon": spent,
-                "noise_multiplier": _number(_get(r, "metrics", "noise_multiplier")),
+                "noise_multiplier": _number(r.value("metrics", "noise_multiplier")),
                 "epsilon_lower": lower,
-                **{key: int(_get(r, "metrics", key)) for key in ("tp", "fn", "fp", "tn")},
+                **{key: int(r.value("metrics", key)) for key in ("tp", "fn", "fp", "tn")},
                 "canary_epsilon_lower": canary,
                 "within_budget": bool(
                     math.isnan(spent) or max(lower, np.nan_to_num(canary)) <= spent
@@ -101,53 +102,51 @@ def audit_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
 def tradeoff_table(
     *,
-    membership: Iterable[Mapping[str, Any]],
-    audits: Iterable[Mapping[str, Any]],
-    property_poisoning: Iterable[Mapping[str, Any]],
+    membership: Iterable[MetricsRecord],
+    audits: Iterable[MetricsRecord],
+    property_poisoning: Iterable[MetricsRecord],
 ) -> pd.DataFrame:
     """One row per (study, cell, epsilon, attack, poisoning rate): attack performance and the
     target's test accuracy. The membership rows take the accountant's epsilon from the
     audit of the same variant; the property rows from their own records."""
     spent = {
-        (r["dataset"], _cell(r), _epsilon(r["grid"].get("privacy"))): _number(
-            _get(r, "metrics", "accountant_epsilon")
+        (r.dataset, _cell(r), _epsilon(r.grid.get("privacy"))): _number(
+            r.value("metrics", "accountant_epsilon")
         )
         for r in audits
     }
     rows = []
     for r in membership:
-        variant, epsilon = _cell(r), _epsilon(r["grid"].get("privacy"))
+        variant, epsilon = _cell(r), _epsilon(r.grid.get("privacy"))
         rows.append(
             {
                 "study": "membership",
-                "dataset": r["dataset"],
+                "dataset": r.dataset,
                 "cell": variant,
                 "epsilon": epsilon,
-                "accountant_epsilon": spent.get((r["dataset"], variant, epsilon), math.nan),
-                "attack": r["attack"],
+                "accountant_epsilon": spent.get((r.dataset, variant, epsilon), math.nan),
+                "attack": r.attack,
                 "poison_rate": math.nan,
-                "auc": float(_get(r, "metrics", "auc")),
-                "tpr_at_fpr_0.01": float(_get(r, "metrics", "tpr_at_fpr_0.01")),
+                "auc": float(r.value("metrics", "auc")),
+                "tpr_at_fpr_0.01": float(r.value("metrics", "tpr_at_fpr_0.01")),
                 "attack_accuracy": math.nan,
-                "test_accuracy": float(_get(r, "metrics", "target_test_accuracy")),
+                "test_accuracy": float(r.value("metrics", "target_test_accuracy")),
             }
         )
     for r in property_poisoning:
-        grid = r["grid"]
         rows.append(
             {
                 "study": "property_poisoning",
-                "dataset": r["dataset"],
-                "cell": f"{_get(r, 'grid', 'property')}/{grid['t0']:g}-{grid['t1']:g}/"
-                f"{_get(r, 'grid', 'model')}",
-                "epsilon": _epsilon(_get(r, "grid", "model_params").get("privacy")),
-                "accountant_epsilon": _number(r["metrics"].get("accountant_epsilon")),
-                "attack": r["attack"],
-                "poison_rate": float(_get(r, "grid", "poison_rate")),
+                "dataset": r.dataset,
+                "cell": _property_cell(r),
+                "epsilon": _epsilon(r.value("grid", "model_params").get("privacy")),
+                "accountant_epsilon": _number(r.metrics.get("accountant_epsilon")),
+                "attack": r.attack,
+                "poison_rate": float(r.value("grid", "poison_rate")),
                 "auc": math.nan,
                 "tpr_at_fpr_0.01": math.nan,
-                "attack_accuracy": float(_get(r, "metrics", "attack_accuracy")),
-                "test_accuracy": float(_get(r, "metrics", "clean_test_accuracy")),
+                "attack_accuracy": float(r.value("metrics", "attack_accuracy")),
+                "test_accuracy": float(r.value("metrics", "clean_test_accuracy")),
             }
         )
     if not rows:

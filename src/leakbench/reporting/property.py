@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 import matplotlib.style
 import pandas as pd
@@ -11,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from leakbench.reporting.figures import PANEL_INCHES, STYLE
-from leakbench.reporting.records import RecordError, cell_id
+from leakbench.reporting.records import MetricsRecord, RecordError
 
 ATTACK_COLUMNS = (
     "property",
@@ -27,28 +26,22 @@ ATTACK_COLUMNS = (
 REGRESSION_COLUMNS = ("property", "model", "poison_rate", "mae", "clean_test_accuracy")
 
 
-def _value(record: Mapping[str, Any], part: str, key: str) -> Any:
-    if key not in record[part]:
-        raise RecordError(f"{cell_id(record=record)}: {part}: missing key {key!r}")
-    return record[part][key]
-
-
-def attack_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def attack_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """One row per (property, t0, t1, model, p): the attack's accuracy over target models
     with its Clopper-Pearson 95% interval, and the poisoned targets' clean test accuracy."""
     rows = []
     for r in records:
         rows.append(
             {
-                "property": _value(r, "grid", "property"),
-                "t0": float(_value(r, "grid", "t0")),
-                "t1": float(_value(r, "grid", "t1")),
-                "model": _value(r, "grid", "model"),
-                "poison_rate": float(_value(r, "grid", "poison_rate")),
-                "attack_accuracy": float(_value(r, "metrics", "attack_accuracy")),
-                "ci_low": float(_value(r, "metrics", "attack_accuracy_ci_low")),
-                "ci_high": float(_value(r, "metrics", "attack_accuracy_ci_high")),
-                "clean_test_accuracy": float(_value(r, "metrics", "clean_test_accuracy")),
+                "property": r.value("grid", "property"),
+                "t0": float(r.value("grid", "t0")),
+                "t1": float(r.value("grid", "t1")),
+                "model": r.value("grid", "model"),
+                "poison_rate": float(r.value("grid", "poison_rate")),
+                "attack_accuracy": float(r.value("metrics", "attack_accuracy")),
+                "ci_low": float(r.value("metrics", "attack_accuracy_ci_low")),
+                "ci_high": float(r.value("metrics", "attack_accuracy_ci_high")),
+                "clean_test_accuracy": float(r.value("metrics", "clean_test_accuracy")),
             }
         )
     table = pd.DataFrame(rows, columns=list(ATTACK_COLUMNS))
@@ -56,15 +49,15 @@ def attack_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return table.sort_values(order, kind="stable").reset_index(drop=True)
 
 
-def regression_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def regression_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """One row per (property, model): mean absolute error of the estimated ratio."""
     rows = [
         {
-            "property": _value(r, "grid", "property"),
-            "model": _value(r, "grid", "model"),
-            "poison_rate": float(_value(r, "grid", "poison_rate")),
-            "mae": float(_value(r, "metrics", "mae")),
-            "clean_test_accuracy": float(_value(r, "metrics", "clean_test_accuracy")),
+            "property": r.value("grid", "property"),
+            "model": r.value("grid", "model"),
+            "poison_rate": float(r.value("grid", "poison_rate")),
+            "mae": float(r.value("metrics", "mae")),
+            "clean_test_accuracy": float(r.value("metrics", "clean_test_accuracy")),
         }
         for r in records
     ]

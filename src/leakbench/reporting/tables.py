@@ -17,7 +17,7 @@ import pandas as pd
 from pandas.api.types import is_float_dtype
 
 from leakbench.io import write_text
-from leakbench.reporting.records import RecordError, cell_id
+from leakbench.reporting.records import MetricsRecord, RecordError
 
 KEY_COLUMNS = ("dataset", "variant", "attack")
 MEMBERSHIP_METRICS = (
@@ -49,7 +49,7 @@ def _metric(*, cell: str, metrics: Mapping[str, Any], key: str) -> float:
     return float(value)
 
 
-def membership_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def membership_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """One row per (dataset, variant, attack) cell with the attack and target metrics.
 
     The generalisation gap is target train accuracy minus target test accuracy, the
@@ -67,14 +67,14 @@ def membership_table(*, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, ...]] = set()
     for record in records:
-        cell = cell_id(record=record)
-        key = tuple(record[column] for column in KEY_COLUMNS)
+        cell = record.cell_id
+        key = tuple(getattr(record, column) for column in KEY_COLUMNS)
         if key in seen:
             raise RecordError(f"{cell}: two records for {'/'.join(key)}; expected one per cell")
         seen.add(key)
         row: dict[str, Any] = dict(zip(KEY_COLUMNS, key, strict=True))
         for metric in MEMBERSHIP_METRICS:
-            row[metric] = _metric(cell=cell, metrics=record["metrics"], key=metric)
+            row[metric] = _metric(cell=cell, metrics=record.metrics, key=metric)
         row["generalisation_gap"] = row["target_train_accuracy"] - row["target_test_accuracy"]
         rows.append(row)
     if not rows:

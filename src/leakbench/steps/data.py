@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
 from leakbench.data import fetch_raw, get_dataset, sha256_file, verify_raw
 from leakbench.io import write_json
 from leakbench.seeding import derive_seed
+from leakbench.steps.context import Files, Job
 
 
-def fetch(*, dataset: str, manifest: str | Path) -> None:
-    """Fetch and verify every raw file of ``dataset`` beside ``manifest``; list them in it."""
+def fetch(*, job: Job, files: Files) -> None:
+    """Fetch and verify every raw file of the job's dataset beside its manifest (the
+    output); list them in it."""
+    spec = get_dataset(job.wildcard("dataset"))
+    manifest = files.output()
+    paths = fetch_raw(spec, raw_dir=manifest.parent)
+    write_json(manifest, {path.name: sha256_file(path) for path in paths})
+
+
+def prepare(*, job: Job, files: Files) -> None:
+    """Parse (or, for a synthetic dataset, generate) the pool and describe it; the
+    ``options`` setting holds the dataset's preparation options."""
+    dataset, options = job.wildcard("dataset"), job.setting("options")
     spec = get_dataset(dataset)
-    files = fetch_raw(spec, raw_dir=Path(manifest).parent)
-    write_json(manifest, {path.name: sha256_file(path) for path in files})
-
-
-def prepare(
-    *,
-    dataset: str,
-    raw_manifest: str | Path | None,
-    pool_out: str | Path,
-    info_out: str | Path,
-    seed: int,
-    options: Mapping[str, Any],
-) -> None:
-    """Parse (or, for a synthetic dataset, generate) the pool and describe it."""
-    spec = get_dataset(dataset)
-    raw_dir = Path(raw_manifest).parent if raw_manifest else Path(pool_out).parent / "raw"
+    pool_out, raw = files.output("pool"), files.input_list("raw")
+    raw_dir = raw[0].parent if raw else pool_out.parent / "raw"
     verify_raw(spec, raw_dir=raw_dir)
-    pool = spec.prepare(raw_dir=raw_dir, seed=derive_seed(seed, "data", dataset), **options)
+    pool = spec.prepare(
+        raw_dir=raw_dir, seed=derive_seed(job.config_seed, "data", dataset), **options
+    )
     pool.save(pool_out)
     write_json(
-        info_out,
+        files.output("info"),
         {
             "dataset": dataset,
             "description": spec.description,

@@ -5,19 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from leakbench import __version__, metrics
+from leakbench import metrics
 from leakbench.data.pool import Pool
-from leakbench.io import read_npz, write_json, write_npz, write_text
+from leakbench.io import read_npz, write_npz, write_text
 from leakbench.names import variant_label
 from leakbench.privacy import row_epsilon
-from leakbench.provenance import git_commit
+from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
+from leakbench.steps.context import Files, Job
 from leakbench.studies import membership
 from leakbench.studies.splits import MembershipSplits, make_splits
 from leakbench.training import TrainConfig, load_models, save_models, train_stacked
@@ -25,74 +23,58 @@ from leakbench.training import TrainConfig, load_models, save_models, train_stac
 STUDY = "membership"
 
 
-def split(
-    *, pool: Path, out: Path, dataset: str, variant: str, members: int, shadows: int, seed: int
-) -> None:
+def split(*, job: Job, files: Files) -> None:
     """Draw the target/shadow masks for one grid row and save them."""
-    n_pool = len(Pool.load(pool).y)
+    dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
+    n_pool = len(Pool.load(files.input("pool")).y)
     splits = make_splits(
         n_pool=n_pool,
-        members=members,
-        shadows=shadows,
-        seed=derive_seed(seed, STUDY, dataset, variant, "splits"),
+        members=job.setting("members"),
+        shadows=job.setting("shadows"),
+        seed=derive_seed(job.config_seed, STUDY, dataset, variant, "splits"),
     )
-    write_npz(out, **splits.arrays())
+    write_npz(files.output(), **splits.arrays())
 
 
-def train(
-    *,
-    pool: Path,
-    splits: Path,
-    out: Path,
-    dataset: str,
-    variant: str,
-    role: str,
-    row: Mapping[str, Any],
-    seed: int,
-) -> None:
+def train(*, job: Job, files: Files) -> None:
     """Train the target (one model) or every shadow (one stacked job) of a grid row."""
     configure_torch()
-    data = Pool.load(pool)
-    masks = MembershipSplits.from_arrays(read_npz(splits))
+    role = job.wildcard("role")
+    data = Pool.load(files.input("pool"))
+    masks = MembershipSplits.from_arrays(read_npz(files.input("splits")))
     keep = masks.target_in[None, :] if role == "target" else masks.shadow_in
     models = train_stacked(
-        arch=row["arch"],
-        arch_params=row["arch_params"],
+        arch=job.row["arch"],
+        arch_params=job.row["arch_params"],
         x=data.x,
         y=data.y,
         num_classes=data.num_classes,
         keep=keep,
         seeds=membership.role_seeds(
-            seed=seed, dataset=dataset, variant=variant, role=role, count=keep.shape[0]
+            seed=job.config_seed,
+            dataset=job.wildcard("dataset"),
+            variant=job.wildcard("variant"),
+            role=role,
+            count=keep.shape[0],
         ),
-        config=TrainConfig.from_row(row),
+        config=TrainConfig.from_row(job.row),
     )
-    save_models(out, models)
+    save_models(files.output(), models)
 
 
-def query(
-    *,
-    pool: Path,
-    splits: Path,
-    target: Path,
-    shadows: Path,
-    out: Path,
-    dataset: str,
-    variant: str,
-    noise_queries: int,
-    seed: int,
-) -> None:
+def query(*, job: Job, files: Files) -> None:
     """Save every model output the study's attacks need."""
     configure_torch()
+    dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
     outputs = membership.query_models(
-        pool=Pool.load(pool),
-        splits=MembershipSplits.from_arrays(read_npz(splits)),
-        target=load_models(target),
-        shadows=load_models(shadows),
-        noise_queries=noise_queries,
-        seed=derive_seed(seed, STUDY, dataset, variant, "noise"),
+        pool=Pool.load(files.input("pool")),
+        splits=MembershipSplits.from_arrays(read_npz(files.input("splits"))),
+        target=load_models(files.input("target")),
+        shadows=load_models(files.input("shadows")),
+        noise_queries=job.setting("noise_queries"),
+        seed=derive_seed(job.config_seed, STUDY, dataset, variant, "noise"),
     )
-    write_npz(out, **outputs)
+    write_npz(files.output(), **outputs)
 
 
 def _roc_csv(fpr: np.ndarray, tpr: np.ndarray) -> str:
@@ -103,23 +85,12 @@ def _roc_csv(fpr: np.ndarray, tpr: np.ndarray) -> str:
     return buf.getvalue()
 
 
-def attack(
-    *,
-    outputs: Path,
-    metrics_out: Path,
-    scores_out: Path,
-    roc_out: Path,
-    dataset: str,
-    variant: str,
-    attack: str,
-    row: Mapping[str, Any],
-    attack_params: Mapping[str, Any],
-    shadows: int,
-    seed: int,
-) -> None:
+def attack(*, job: Job, files: Files) -> None:
     """Run one attack on a grid row; write its metrics record, scores and ROC curve."""
-    data = read_npz(outputs)
-    attack_seed = derive_seed(seed, STUDY, dataset, variant, attack)
+    dataset, variant, attack = (job.wildcard(key) for key in ("dataset", "variant", "attack"))
+    attack_params = job.setting("attack_params")
+    data = read_npz(files.input("outputs"))
+    attack_seed = derive_seed(job.config_seed, STUDY, dataset, variant, attack)
     result, scores = membership.evaluate_attack(
         outputs=data, attack=attack, params=attack_params, seed=attack_seed
     )
@@ -127,29 +98,25 @@ def attack(
         scores["threshold"] = None
     fpr, tpr, _ = metrics.roc_curve(scores=result.scores, member=data["eval_member"])
     write_npz(
-        scores_out,
+        files.output("scores"),
         index=data["eval_index"],
         member=data["eval_member"],
         score=result.scores,
         prediction=result.predictions,
     )
-    write_text(roc_out, _roc_csv(fpr, tpr))
-    write_json(
-        metrics_out,
-        {
-            "study": STUDY,
-            "dataset": dataset,
-            "variant": variant_label(variant, row_epsilon(row)),
-            "attack": attack,
-            "grid": {
-                **row,
-                "variant": variant_label(variant, row_epsilon(row)),
-                "shadows": shadows,
-                "attack_params": dict(attack_params),
-            },
-            "seeds": {"config": seed, "attack": attack_seed},
-            "metrics": scores,
-            "leakbench_version": __version__,
-            "git_commit": git_commit(Path(__file__).resolve().parents[3]),
+    write_text(files.output("roc"), _roc_csv(fpr, tpr))
+    label = variant_label(variant, row_epsilon(job.row))
+    MetricsRecord.build(
+        study=STUDY,
+        dataset=dataset,
+        variant=label,
+        attack=attack,
+        grid={
+            **job.row,
+            "variant": label,
+            "shadows": job.setting("shadows"),
+            "attack_params": dict(attack_params),
         },
-    )
+        seeds={"config": job.config_seed, "attack": attack_seed},
+        metrics=scores,
+    ).write(files.output("metrics"))

@@ -9,23 +9,24 @@ regression.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from leakbench import __version__, metrics
+from leakbench import metrics
 from leakbench.attacks.property import fit_ratio_regressor, fit_threshold, mean_absolute_error
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
-from leakbench.io import read_npz, write_json, write_npz
+from leakbench.io import read_npz, write_npz
 from leakbench.names import REGRESSION, RatioPair, variant_label
 from leakbench.poisoning import make_poison, poison_count
 from leakbench.privacy import row_epsilon
-from leakbench.provenance import git_commit
+from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
+from leakbench.steps.context import Files, Job
 from leakbench.studies import property_poisoning as study_lib
 from leakbench.studies.property_splits import PropertySides, check_fraction, make_sides
 from leakbench.training import StackedModels, load_models, save_models
@@ -79,12 +80,12 @@ def _groups(study: Mapping[str, Any]) -> list[str]:
     return groups + ([REGRESSION] if study.get(REGRESSION) else [])
 
 
-def split(
-    *, pool: Path, out: Path, dataset: str, prop_name: str, study: Mapping[str, Any], seed: int
-) -> None:
+def split(*, job: Job, files: Files) -> None:
     """Cut the pool into victim and adversary sides for one property and check, before any
     training, that every configured ratio, poison set and query set fits in them."""
-    data = Pool.load(pool)
+    dataset, prop_name = job.wildcard("dataset"), job.wildcard("property")
+    study = job.setting("study")
+    data = Pool.load(files.input("pool"))
     prop = _property(data, prop_name, dataset)
     train_size = study["train_size"]
     poison_max = max(
@@ -98,7 +99,7 @@ def split(
         test_size=study["test_size"],
         query_candidates=factor * study["queries"],
         poison_max=poison_max,
-        seed=derive_seed(seed, STUDY, dataset, prop_name, "sides"),
+        seed=derive_seed(job.config_seed, STUDY, dataset, prop_name, "sides"),
     )
     for group in _groups(study):
         plan = _plan(study, group)
@@ -107,7 +108,7 @@ def split(
         ):
             rows = sides.victim if is_target else sides.shadow
             check_fraction(rows=rows, prop=prop, size=train_size, fraction=ratio)
-    write_npz(out, **sides.arrays())
+    write_npz(files.output(), **sides.arrays())
 
 
 def _seeds(
@@ -118,27 +119,22 @@ def _seeds(
     ]
 
 
-def train(
-    *,
-    pool: Path,
-    sides: Path,
-    models_out: Sequence[str | Path],
-    dataset: str,
-    prop_name: str,
-    group: str,
-    model: Mapping[str, Any],
-    study: Mapping[str, Any],
-    seed: int,
-) -> None:
-    """Train a group's models once per poisoning rate; ``models_out[i]`` is rate i's file."""
+def train(*, job: Job, files: Files) -> None:
+    """Train a group's models once per poisoning rate; output i is rate i's file."""
+    dataset, prop_name, group = (job.wildcard(k) for k in ("dataset", "property", "group"))
+    study, model, seed = job.setting("study"), job.row, job.config_seed
+    models_out = files.output_list
     configure_torch()
-    data = Pool.load(pool)
+    data = Pool.load(files.input("pool"))
     prop = _property(data, prop_name, dataset)
-    row_sides = PropertySides.from_arrays(read_npz(sides))
+    row_sides = PropertySides.from_arrays(read_npz(files.input("sides")))
     plan = _plan(study, group)
     rates = poison_rates(study, group)
     if len(models_out) != len(rates):
-        raise ValueError(f"models_out: {len(models_out)} files for {len(rates)} poisoning rates")
+        raise ConfigError(
+            f"{job.rule}: output: {len(models_out)} files is not allowed; "
+            f"allowed: one per poisoning rate ({len(rates)})"
+        )
     count = plan.ratio.size
     for rate, out in zip(rates, models_out, strict=True):
         poison = make_poison(
@@ -167,7 +163,7 @@ def _queries(
     row_sides: PropertySides,
     plan: study_lib.ModelPlan,
     study: Mapping[str, Any],
-    clean_models: str | Path | None,
+    clean_models: Path | None,
 ) -> np.ndarray:
     """The query rows; ``uncertain`` selection asks the group's unpoisoned shadow models
     (never its targets, which the adversary does not hold)."""
@@ -202,26 +198,10 @@ def _shadows_only(models: StackedModels, plan: study_lib.ModelPlan) -> StackedMo
     )
 
 
-def _record(
-    *,
-    dataset: str,
-    variant: str,
-    attack: str,
-    grid: Mapping[str, Any],
-    seed: int,
-    values: Mapping[str, Any],
-) -> dict[str, Any]:
-    return {
-        "study": STUDY,
-        "dataset": dataset,
-        "variant": variant,
-        "attack": attack,
-        "grid": dict(grid),
-        "seeds": {"config": seed},
-        "metrics": dict(values),
-        "leakbench_version": __version__,
-        "git_commit": git_commit(Path(__file__).resolve().parents[3]),
-    }
+def record_variant(*, prop_name: str, group: str, model_label: str, rate: float) -> str:
+    """A property record's variant: ``<property>.<group>.<model label>.p<rate>``, the
+    rate in ``%g`` form as in the models' file names (``sex.0.1-0.25.logreg.eps8.p0.05``)."""
+    return ".".join((prop_name, group, model_label, f"p{rate:g}"))
 
 
 def _grid(
@@ -249,46 +229,32 @@ def _spent(models: StackedModels) -> dict[str, float]:
 
 
 def _attack_inputs(
-    *,
-    pool: Path,
-    sides: Path,
-    models: Sequence[str | Path],
-    study: Mapping[str, Any],
-    group: str,
+    *, files: Files, study: Mapping[str, Any], group: str
 ) -> tuple[Pool, PropertySides, study_lib.ModelPlan, list[float], np.ndarray]:
     """What every attack job of a group starts from: the pool, the sides, the plan, the
-    group's poisoning rates (``models[i]`` is rate i's file) and the query rows."""
+    group's poisoning rates (input ``models`` file i is rate i's) and the query rows."""
     configure_torch()
-    data = Pool.load(pool)
-    row_sides = PropertySides.from_arrays(read_npz(sides))
+    data = Pool.load(files.input("pool"))
+    row_sides = PropertySides.from_arrays(read_npz(files.input("sides")))
     plan = _plan(study, group)
     rates = poison_rates(study, group)
+    models = files.input_list("models")
     clean = models[rates.index(0)] if 0 in rates else None
     queries = _queries(data=data, row_sides=row_sides, plan=plan, study=study, clean_models=clean)
     return data, row_sides, plan, rates, queries
 
 
-def attack(
-    *,
-    pool: Path,
-    sides: Path,
-    models: Sequence[str | Path],
-    records_out: Sequence[str | Path],
-    dataset: str,
-    prop_name: str,
-    group: str,
-    model: Mapping[str, Any],
-    study: Mapping[str, Any],
-    seed: int,
-) -> None:
+def attack(*, job: Job, files: Files) -> None:
     """The two-world attack at every poisoning rate of a group: threshold from the shadows,
-    accuracy (Clopper-Pearson 95% interval) on the targets, and their clean test accuracy."""
-    data, row_sides, plan, rates, queries = _attack_inputs(
-        pool=pool, sides=sides, models=models, study=study, group=group
-    )
+    accuracy (Clopper-Pearson 95% interval) on the targets, and their clean test accuracy.
+    Input ``models`` file i and output i belong to poisoning rate i."""
+    dataset, prop_name, group = (job.wildcard(k) for k in ("dataset", "property", "group"))
+    study, model = job.setting("study"), job.row
+    data, row_sides, plan, rates, queries = _attack_inputs(files=files, study=study, group=group)
     t0, t1 = float(plan.ratio.min()), float(plan.ratio.max())
     world = plan.ratio == t1
     target, shadow = plan.is_target, ~plan.is_target
+    models, records_out = files.input_list("models"), files.output_list
     for rate, path, out in zip(rates, models, records_out, strict=True):
         stacked = load_models(path)
         scores = study_lib.query_scores(
@@ -316,38 +282,28 @@ def attack(
         }
         grid = {**_grid(study, prop_name, model, rate), "t0": t0, "t1": t1}
         label = variant_label(model["variant"], row_epsilon(model))
-        variant = f"{prop_name}.{group}.{label}.p{rate:g}"
-        record = _record(
+        MetricsRecord.build(
+            study=STUDY,
             dataset=dataset,
-            variant=variant,
+            variant=record_variant(prop_name=prop_name, group=group, model_label=label, rate=rate),
             attack="threshold",
             grid=grid,
-            seed=seed,
-            values=values,
-        )
-        write_json(out, record)
+            seeds={"config": job.config_seed},
+            metrics=values,
+        ).write(out)
 
 
-def attack_regression(
-    *,
-    pool: Path,
-    sides: Path,
-    models: Sequence[str | Path],
-    record_out: str | Path,
-    dataset: str,
-    prop_name: str,
-    model: Mapping[str, Any],
-    study: Mapping[str, Any],
-    seed: int,
-) -> None:
+def attack_regression(*, job: Job, files: Files) -> None:
     """The ratio regression: isotonic map from score to ratio fitted on the shadows, mean
     absolute error of the estimated ratio on targets at ratios no shadow saw.
-    ``models[i]`` holds the group's models at ``poison_rates(study, "regression")[i]``."""
+    Input ``models`` file i holds the group's models at ``poison_rates(study,
+    "regression")[i]``."""
+    study, model = job.setting("study"), job.row
     data, row_sides, plan, rates, queries = _attack_inputs(
-        pool=pool, sides=sides, models=models, study=study, group=REGRESSION
+        files=files, study=study, group=REGRESSION
     )
     rate = study[REGRESSION]["poison_rate"]
-    stacked = load_models(models[rates.index(rate)])
+    stacked = load_models(files.input_list("models")[rates.index(rate)])
     scores = study_lib.query_scores(
         models=stacked, x=data.x[queries], target_label=study["target_label"]
     )
@@ -368,9 +324,15 @@ def attack_regression(
             [float(t), round(float(e), 6)] for t, e in zip(actual[target], estimate, strict=True)
         ],
     }
-    grid = {**_grid(study, prop_name, model, rate), **study[REGRESSION]}
-    variant = f"{prop_name}.{REGRESSION}.{model['variant']}.p{rate:g}"
-    record = _record(
-        dataset=dataset, variant=variant, attack=REGRESSION, grid=grid, seed=seed, values=values
-    )
-    write_json(record_out, record)
+    prop_name = job.wildcard("property")
+    MetricsRecord.build(
+        study=STUDY,
+        dataset=job.wildcard("dataset"),
+        variant=record_variant(
+            prop_name=prop_name, group=REGRESSION, model_label=model["variant"], rate=rate
+        ),
+        attack=REGRESSION,
+        grid={**_grid(study, prop_name, model, rate), **study[REGRESSION]},
+        seeds={"config": job.config_seed},
+        metrics=values,
+    ).write(files.output())

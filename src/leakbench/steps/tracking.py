@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
-from leakbench.reporting.records import cell_id, load_records
+from leakbench.errors import ConfigError
+from leakbench.reporting.records import load_records
+from leakbench.steps.context import Files, Job
 from leakbench.tracking import log_study
 
+RULE_PREFIX = "log_"
 
-def log(
-    *,
-    study: str,
-    metrics: Sequence[str | Path],
-    cell_files: Sequence[str | Path],
-    figure: str | Path,
-    receipt: str | Path,
-    default_uri: str,
-) -> None:
-    """One MLflow run per metrics file, with its own file (if any) and the study figure as
-    artifacts.
 
-    ``cell_files`` is empty, or ``cell_files[i]`` (a ROC CSV, say) belongs to the grid cell
-    of ``metrics[i]``. The store is ``$MLFLOW_TRACKING_URI`` when set, else ``default_uri``.
+def log(*, job: Job, files: Files) -> None:
+    """One MLflow run per metrics file (input ``metrics``) of the study the rule is named
+    after (``log_<study>``), with its own file (if any) and the study figure (input
+    ``figure``) as artifacts; the receipt is the output.
+
+    Input ``cell_files`` is absent, or its file i (a ROC CSV, say) belongs to the grid cell
+    of metrics file i. The store is ``$MLFLOW_TRACKING_URI`` when set, else the
+    ``default_uri`` setting.
     """
-    records = load_records(paths=metrics)
+    records = load_records(paths=files.input_list("metrics"))
+    cell_files = files.input_list("cell_files")
     if cell_files and len(cell_files) != len(records):
-        raise ValueError(f"cell_files: {len(cell_files)} files for {len(records)} records")
+        raise ConfigError(
+            f"{job.rule}: input.cell_files: {len(cell_files)} files is not allowed; "
+            f"allowed: none or one per metrics file ({len(records)})"
+        )
     log_study(
-        study=study,
+        study=job.rule.removeprefix(RULE_PREFIX),
         records=records,
-        artifacts={cell_id(record=r): [f] for r, f in zip(records, cell_files, strict=False)},
-        shared_artifacts=[figure],
-        default_uri=default_uri,
-        receipt=receipt,
+        artifacts={r.cell_id: [f] for r, f in zip(records, cell_files, strict=False)},
+        shared_artifacts=[files.input("figure")],
+        default_uri=job.setting("default_uri"),
+        receipt=files.output(),
     )
