@@ -8,6 +8,7 @@ that touching a module re-schedules exactly the jobs that import it.
 from __future__ import annotations
 
 import ast
+import base64
 import functools
 import json
 import os
@@ -210,9 +211,21 @@ def _scheduled(proc: subprocess.CompletedProcess) -> dict[str, int]:
     return {name: int(count) for name, count in rows if name != "total"}
 
 
-def _dry_run_after_editing(workdir: Path, relative: str) -> dict[str, int]:
-    """The jobs a dry run schedules on ``workdir`` once ``relative`` (under the repository)
-    is edited; its bytes and times are restored afterwards.
+def _finished(workdir: Path) -> dict[str, list[str]]:
+    """Rule name -> the outputs its finished jobs recorded in Snakemake's metadata (each
+    record is named by its output path in urlsafe base64, split into folders if long)."""
+    jobs: dict[str, list[str]] = {}
+    metadata = workdir / ".snakemake/metadata"
+    for path in sorted(p for p in metadata.rglob("*") if p.is_file()):
+        name = "".join(path.relative_to(metadata).parts)
+        rule = json.loads(path.read_text())["rule"]
+        jobs.setdefault(rule, []).append(base64.urlsafe_b64decode(name).decode())
+    return jobs
+
+
+def _dry_run_after_editing(workdir: Path, relative: str, *args: str) -> dict[str, int]:
+    """The jobs ``snakemake -n *args`` schedules on ``workdir`` once ``relative`` (under
+    the repository) is edited; the file's bytes and times are restored afterwards.
 
     The edit appends a comment: a newer time alone is not a change to Snakemake when the
     file's checksum matches the one recorded at the last run.
@@ -221,38 +234,42 @@ def _dry_run_after_editing(workdir: Path, relative: str) -> dict[str, int]:
     text, stat = path.read_bytes(), path.stat()
     try:
         path.write_bytes(text + b"# edited\n")
-        return _scheduled(snakemake(ROOT, workdir, "-n"))
+        return _scheduled(snakemake(ROOT, workdir, "-n", *args))
     finally:
         path.write_bytes(text)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+WATCHED = ("query_membership", "audit_membership")
+
+
 @pytest.mark.workflow
 def test_editing_a_module_reschedules_exactly_its_importers(runs):
+    """Only the watched rules may run, on their own finished outputs: upstream jobs that
+    also import the module cannot re-schedule them, so each is scheduled again only if its
+    own code input holds the edited module."""
     workdir = runs["1"]
     assert _scheduled(snakemake(ROOT, workdir, "-n")) == {}
+    finished = _finished(workdir)
+    only = ["--allowed-rules", *WATCHED, "--", *(out for rule in WATCHED for out in finished[rule])]
 
-    attacks_base = _dry_run_after_editing(workdir, "src/leakbench/attacks/base.py")
-    assert attacks_base.get("query_membership", 0) > 0, attacks_base
-    assert attacks_base.get("audit_membership", 0) > 0, attacks_base
+    edited = _dry_run_after_editing(workdir, "src/leakbench/attacks/base.py", *only)
+    assert edited == {rule: len(finished[rule]) for rule in WATCHED}
 
     unrelated = "src/leakbench/tracking.py"
     for script in ("query_membership.py", "audit_membership.py"):
         files = library_files(script=SCRIPTS / script, src=ROOT / "src", package="leakbench")
         assert ROOT / unrelated not in files, script
-    tracking = _dry_run_after_editing(workdir, unrelated)
-    assert tracking.get("log_membership", 0) > 0, tracking
-    assert "query_membership" not in tracking, tracking
-    assert "audit_membership" not in tracking, tracking
+    assert _dry_run_after_editing(workdir, unrelated, *only) == {}
+    everything = _dry_run_after_editing(workdir, unrelated)
+    assert everything.get("log_membership") == 1, everything
+    assert not set(WATCHED) & set(everything), everything
 
 
 @pytest.mark.workflow
 def test_finished_jobs_record_relative_code_inputs(runs):
-    records = [
-        json.loads(path.read_text())
-        for path in (runs["1"] / ".snakemake/metadata").iterdir()
-        if path.is_file()
-    ]
+    metadata = runs["1"] / ".snakemake/metadata"
+    records = [json.loads(path.read_text()) for path in metadata.rglob("*") if path.is_file()]
     query = [record for record in records if record.get("rule") == "query_membership"]
     assert query
     for record in query:
