@@ -32,6 +32,7 @@ run: setup
 test: setup system
 	$(BIN)/ruff check src tests workflow benchmarks
 	$(BIN)/ruff format --check src tests workflow benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 benchmark: setup

@@ -1,7 +1,8 @@
-# Small helpers only: config validation, the grid, library inputs, wildcard constraints.
+# Small helpers only: config validation, the grid, code inputs, wildcard constraints.
 import os
 from pathlib import Path
 
+from leakbench.codeinputs import library_files
 from leakbench.config import check_names, load_schema, validate_schema
 from leakbench.studies.specs import STUDIES
 
@@ -42,18 +43,19 @@ onstart:
         logger.info(f"Removed {path}, left by a killed job")
 
 
-def lib(*parts):
-    """The library files (modules or whole packages) a rule's code depends on.
+def imports_of(script):
+    """The library files a rule's ``script`` (a name under workflow/scripts/) imports,
+    transitively (:func:`leakbench.codeinputs.library_files`), for its ``code`` input.
 
     Snakemake re-runs a job when its script changes, not when an imported module does;
-    listing the modules as inputs makes a code change re-run the jobs it affects.
+    declaring the modules as inputs makes a code change re-run the jobs it affects. The
+    paths are relative to the working directory (the repository root in normal use), so
+    the same results in a checkout at another path keep the same input set.
     """
-    base = ROOT / "src/leakbench"
-    files = {base / "__init__.py", base / "io.py", base / "errors.py"}
-    for part in parts:
-        path = base / part
-        files.update(path.rglob("*.py") if path.is_dir() else [path])
-    return sorted(str(f) for f in files)
+    files = library_files(
+        script=ROOT / "workflow/scripts" / script, src=ROOT / "src", package="leakbench"
+    )
+    return [os.path.relpath(path) for path in files]
 
 
 def grid(study):
@@ -170,7 +172,7 @@ def shown(out, category):
 def property_rates(kind):
     """Poisoning rates as path parts: ``pairs`` for the two-world groups, ``regression``."""
     from leakbench.names import REGRESSION
-    from leakbench.steps.property_poisoning import poison_rates
+    from leakbench.studies.property_poisoning import poison_rates
 
     study = config["property_poisoning"]
     group = REGRESSION if kind == "regression" else "pairs"

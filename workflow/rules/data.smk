@@ -3,7 +3,7 @@
 
 rule fetch_data:
     input:
-        lib("data/registry.py", "data/sources.py"),
+        code=imports_of("fetch_data.py"),
     output:
         "results/data/{dataset}/raw/manifest.json",
     log:
@@ -16,7 +16,7 @@ rule fetch_data:
 
 rule prepare_data:
     input:
-        code=lib("data"),
+        code=imports_of("prepare_data.py"),
         raw=raw_manifest,
     output:
         pool="results/data/{dataset}/pool.npz",

@@ -8,7 +8,7 @@ MEMBERSHIP_PLOTS = "results/plots/membership/{dataset}/{variant}/{privacy}"
 
 rule split_membership:
     input:
-        code=lib("studies/splits.py", "steps/membership.py"),
+        code=imports_of("split_membership.py"),
         pool="results/data/{dataset}/pool.npz",
     output:
         f"{MEMBERSHIP}/splits.npz",
@@ -26,7 +26,7 @@ rule split_membership:
 
 rule train_membership:
     input:
-        code=lib("models", "training", "privacy", "seeding.py", "steps/membership.py"),
+        code=imports_of("train_membership.py"),
         pool="results/data/{dataset}/pool.npz",
         splits=f"{MEMBERSHIP}/splits.npz",
     output:
@@ -47,7 +47,7 @@ rule train_membership:
 
 rule query_membership:
     input:
-        code=lib("studies/membership.py", "training", "steps/membership.py"),
+        code=imports_of("query_membership.py"),
         pool="results/data/{dataset}/pool.npz",
         splits=f"{MEMBERSHIP}/splits.npz",
         target=f"{MEMBERSHIP}/{{privacy}}/target.safetensors",
@@ -67,9 +67,7 @@ rule query_membership:
 
 rule attack_membership:
     input:
-        code=lib(
-            "attacks", "metrics.py", "studies/membership.py", "provenance.py", "steps/membership.py"
-        ),
+        code=imports_of("attack_membership.py"),
         outputs=f"{MEMBERSHIP_ATTACKS}/outputs.npz",
     output:
         metrics=f"{MEMBERSHIP_ATTACKS}/{{attack}}.json",
@@ -90,7 +88,7 @@ rule attack_membership:
 
 rule aggregate_membership:
     input:
-        code=lib("reporting", "steps/reporting.py"),
+        code=imports_of("aggregate_membership.py"),
         metrics=expand_grid(
             f"{MEMBERSHIP_ATTACKS}/{{attack}}.json",
             "membership",

@@ -13,7 +13,7 @@ CANARY = f"{MEMBERSHIP}/{{privacy}}/canary"
 
 rule train_canary_membership:
     input:
-        code=lib("models", "training", "privacy", "seeding.py", "steps/privacy.py"),
+        code=imports_of("train_canary_membership.py"),
         pool="results/data/{dataset}/pool.npz",
         splits=f"{MEMBERSHIP}/splits.npz",
     output:
@@ -37,7 +37,7 @@ rule train_canary_membership:
 rule audit_membership:
     input:
         unpack(canary_inputs),
-        code=lib("privacy", "metrics.py", "steps/privacy.py"),
+        code=imports_of("audit_membership.py"),
         target=f"{MEMBERSHIP}/{{privacy}}/target.safetensors",
         scores=f"{MEMBERSHIP_ATTACKS}/{AUDIT_ATTACK}.scores.npz",
     output:
@@ -57,7 +57,7 @@ rule audit_membership:
 
 rule aggregate_privacy:
     input:
-        code=lib("reporting", "privacy", "steps/privacy.py"),
+        code=imports_of("aggregate_privacy.py"),
         membership=dp_cells(
             "membership",
             f"{MEMBERSHIP_ATTACKS}/{{attack}}.json",

@@ -3,12 +3,11 @@
 PROPERTY = "results/models/property_poisoning/{dataset}/{property}"
 PROPERTY_ATTACKS = "results/attacks/property_poisoning/{dataset}/{property}"
 PAIR = "[0-9.]+-[0-9.]+"  # a ratio pair t0-t1
-PROPERTY_CODE = ("poisoning", "studies/property_splits.py", "steps/property_poisoning.py")
 
 
 rule split_property_poisoning:
     input:
-        code=lib(*PROPERTY_CODE),
+        code=imports_of("split_property_poisoning.py"),
         pool="results/data/{dataset}/pool.npz",
     output:
         f"{PROPERTY}/sides.npz",
@@ -25,7 +24,7 @@ rule split_property_poisoning:
 
 rule train_property_poisoning:
     input:
-        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "models", "training", "privacy"),
+        code=imports_of("train_property_poisoning.py"),
         pool="results/data/{dataset}/pool.npz",
         sides=f"{PROPERTY}/sides.npz",
     output:
@@ -69,7 +68,7 @@ use rule train_property_poisoning as train_property_regression with:
 
 rule attack_property_poisoning:
     input:
-        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "attacks", "metrics.py"),
+        code=imports_of("attack_property_poisoning.py"),
         pool="results/data/{dataset}/pool.npz",
         sides=f"{PROPERTY}/sides.npz",
         models=expand(
@@ -99,7 +98,7 @@ rule attack_property_poisoning:
 
 rule attack_property_regression:
     input:
-        code=lib(*PROPERTY_CODE, "studies/property_poisoning.py", "attacks", "metrics.py"),
+        code=imports_of("attack_property_regression.py"),
         pool="results/data/{dataset}/pool.npz",
         sides=f"{PROPERTY}/sides.npz",
         models=expand(
@@ -123,7 +122,7 @@ rule attack_property_regression:
 
 rule aggregate_property_poisoning:
     input:
-        code=lib("reporting", "steps/reporting.py"),
+        code=imports_of("aggregate_property_poisoning.py"),
         metrics=property_records("pairs"),
         regression=property_records("regression"),
     output:

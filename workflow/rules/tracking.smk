@@ -13,7 +13,7 @@ localrules:
 
 rule log_membership:
     input:
-        code=lib("tracking.py"),
+        code=imports_of("log_study.py"),
         metrics=with_dp(
             rules.aggregate_membership.input.metrics,
             dp_cells("membership", f"{MEMBERSHIP_ATTACKS}/{{attack}}.json", attack=ATTACKS),
@@ -37,7 +37,7 @@ rule log_membership:
 
 use rule log_membership as log_property_poisoning with:
     input:
-        code=lib("tracking.py"),
+        code=imports_of("log_study.py"),
         metrics=with_dp(
             property_records("pairs") + property_records("regression"),
             rules.aggregate_privacy.input.property_poisoning,
@@ -51,7 +51,7 @@ use rule log_membership as log_property_poisoning with:
 
 use rule log_membership as log_privacy with:
     input:
-        code=lib("tracking.py"),
+        code=imports_of("log_study.py"),
         metrics=rules.aggregate_privacy.input.audits,
         figure=rules.aggregate_privacy.output.audit_png,
     output:

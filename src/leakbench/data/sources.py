@@ -23,14 +23,11 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from leakbench import __version__
 from leakbench.errors import ChecksumError, DataError
 from leakbench.io import atomic_path
-
-if TYPE_CHECKING:
-    from leakbench.data.spec import DatasetSpec
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +209,17 @@ class RawFile:
             )
 
 
+class HasRawFiles(Protocol):
+    """What :func:`fetch_raw` and :func:`verify_raw` read of a dataset: its raw files.
+
+    A :class:`~leakbench.data.spec.DatasetSpec` is one. The spec module imports this one
+    (for :class:`RawFile`), so this one names only the field it reads: no import cycle.
+    """
+
+    @property
+    def raw_files(self) -> tuple[RawFile, ...]: ...
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Return the hex sha256 digest of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
@@ -263,7 +271,7 @@ def fetch_file(raw: RawFile, *, raw_dir: Path) -> Path:
     raise DataError(f"{raw.filename}: every source failed; tried:\n" + "\n".join(failures))
 
 
-def fetch_raw(spec: DatasetSpec, *, raw_dir: Path) -> list[Path]:
+def fetch_raw(spec: HasRawFiles, *, raw_dir: Path) -> list[Path]:
     """Fetch and verify every raw file of ``spec`` into ``raw_dir`` (see :func:`fetch_file`).
 
     Returns:
@@ -273,7 +281,7 @@ def fetch_raw(spec: DatasetSpec, *, raw_dir: Path) -> list[Path]:
     return [fetch_file(raw, raw_dir=Path(raw_dir)) for raw in spec.raw_files]
 
 
-def verify_raw(spec: DatasetSpec, *, raw_dir: Path) -> list[Path]:
+def verify_raw(spec: HasRawFiles, *, raw_dir: Path) -> list[Path]:
     """Check that every raw file of ``spec`` in ``raw_dir`` still holds its pinned bytes.
 
     Parsing trusts the raw files, so a file truncated or edited after it was fetched must

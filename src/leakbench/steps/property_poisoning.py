@@ -28,6 +28,7 @@ from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies import property_poisoning as study_lib
+from leakbench.studies.property_poisoning import poison_rates
 from leakbench.studies.property_splits import PropertySides, check_fraction, make_sides
 from leakbench.training import StackedModels, load_models, save_models
 
@@ -44,17 +45,6 @@ def _property(pool: Pool, name: str, dataset: str) -> np.ndarray:
     if not prop.any():
         raise ConfigError(f"property_poisoning.properties: {name!r} matches no record of {dataset}")
     return prop
-
-
-def poison_rates(study: Mapping[str, Any], group: str) -> list[float]:
-    """The poisoning rates a group trains at, in order: the configured ``poison_rates``, or
-    for the regression its ``poison_rate``, preceded by 0 when ``uncertain`` query
-    selection needs unpoisoned shadows."""
-    if group != REGRESSION:
-        return list(study["poison_rates"])
-    rate = study[REGRESSION]["poison_rate"]
-    needs_clean = study["query_selection"] == "uncertain" and rate != 0
-    return [0, rate] if needs_clean else [rate]
 
 
 def _plan(study: Mapping[str, Any], group: str) -> study_lib.ModelPlan:

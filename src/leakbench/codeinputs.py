@@ -1,0 +1,148 @@
+"""The library files a workflow script runs, read from the static import graph.
+
+Snakemake re-runs a job when its script changes, not when a module the script imports
+changes. Each rule therefore declares as inputs the library files its script imports,
+directly or transitively, and this module derives that set from the source itself, so no
+list is kept by hand and none can fall behind the code.
+
+The graph is read with :mod:`ast`, never by importing: the workflow computes it while
+parsing the Snakefile, before any job runs. Three rules make it cover everything that runs
+when the script imports the library:
+
+- every import statement counts, at module level and inside functions alike: a lazy
+  import inside a function runs when the job calls that function, and a static reading
+  cannot tell which functions a job calls (the set is then a safe over-approximation);
+  only the bodies of ``if TYPE_CHECKING:`` are skipped, since they never run;
+- importing ``pkg.a.b`` runs ``pkg/__init__.py`` and ``pkg/a/__init__.py`` before
+  ``pkg/a/b.py``, so every package on the way is part of the set;
+- ``from pkg.a import name`` loads the submodule ``pkg.a.name`` when ``name`` is one
+  (a file or a package in the tree); otherwise ``name`` is an attribute of ``pkg.a``.
+
+Names that resolve to no file under the source root (another distribution, an attribute)
+are not followed. Imports through :func:`importlib.import_module` are not seen; the
+library has none, and the workflow's tests check every rule against a real import.
+
+This module is a leaf: standard library only, so the workflow and any layer may use it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def module_file(*, name: str, src: Path) -> Path | None:
+    """The source file of module ``name`` under ``src``, or None if there is none.
+
+    Args:
+        name: a dotted module name, e.g. ``"leakbench.data.pool"``.
+        src: the folder that holds the top-level package (``src/`` in this repository).
+
+    Returns:
+        ``<src>/<a>/<b>/__init__.py`` for a package, ``<src>/<a>/<b>.py`` for a module.
+    """
+    base = Path(src).joinpath(*name.split("."))
+    for path in (base / "__init__.py", base.parent / f"{base.name}.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def imported_modules(*, script: Path, src: Path, package: str) -> frozenset[str]:
+    """Every module of ``package`` that importing ``script`` runs, transitively.
+
+    Args:
+        script: a Python file run as ``__main__`` (a workflow script).
+        src: the folder that holds ``package``.
+        package: the top-level package whose modules count (``"leakbench"``).
+
+    Returns:
+        The dotted names of the modules and packages, each with a file under ``src``.
+    """
+    found: dict[str, Path] = {}
+    todo = list(_modules(_read(Path(script), module="__main__"), src=Path(src), package=package))
+    while todo:
+        name, path = todo.pop()
+        if name not in found:
+            found[name] = path
+            todo.extend(_modules(_read(path, module=name), src=Path(src), package=package))
+    return frozenset(found)
+
+
+def library_files(*, script: Path, src: Path, package: str) -> list[Path]:
+    """The source files of the modules :func:`imported_modules` finds, sorted."""
+    names = imported_modules(script=script, src=src, package=package)
+    return sorted(path for name in names if (path := module_file(name=name, src=src)))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A parsed module.
+
+    Attributes:
+        tree: its syntax tree.
+        anchor: the package its relative imports start from (the module itself for a
+            package's ``__init__.py``, else the package that holds it).
+    """
+
+    tree: ast.Module
+    anchor: str
+
+
+def _read(path: Path, *, module: str) -> _Source:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    anchor = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    return _Source(tree=tree, anchor=anchor)
+
+
+def _modules(source: _Source, *, src: Path, package: str) -> Iterator[tuple[str, Path]]:
+    """The modules of ``package`` (name, file) that ``source``'s import statements load:
+    each name imported and every package on its way."""
+    for name in _imported_names(source):
+        parts = name.split(".")
+        if parts[0] != package:
+            continue
+        for depth in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:depth])
+            if (path := module_file(name=prefix, src=src)) is not None:
+                yield prefix, path
+
+
+def _imported_names(source: _Source) -> Iterator[str]:
+    """Absolute dotted names each import statement may load (submodule or attribute)."""
+    for node in _runtime_imports(source.tree.body):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+            continue
+        base = _absolute(node, anchor=source.anchor)
+        yield base
+        yield from (f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+
+
+def _absolute(node: ast.ImportFrom, *, anchor: str) -> str:
+    """The absolute module a ``from ... import`` statement names (PEP 328: each leading
+    dot beyond the first goes one package up from the anchor)."""
+    if node.level == 0:
+        return node.module or ""
+    parts = anchor.split(".")
+    parts = parts[: len(parts) - node.level + 1]
+    return ".".join([*parts, *([node.module] if node.module else [])])
+
+
+def _runtime_imports(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement among ``nodes`` and below, except under ``if TYPE_CHECKING``."""
+    for node in nodes:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _runtime_imports(node.orelse)
+        else:
+            yield from _runtime_imports(ast.iter_child_nodes(node))
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
