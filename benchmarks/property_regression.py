@@ -33,17 +33,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, RidgeCV
 from sklearn.neighbors import KNeighborsRegressor
 
-from leakbench.attacks.property import fit_ratio_regressor, mean_absolute_error
+from leakbench.attacks.property import fit_ratio_regressor, label_fraction, mean_absolute_error
 from leakbench.config import load_schema, read_yaml, validate_schema
 from leakbench.data.pool import Pool
 from leakbench.poisoning import make_poison, poison_count
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.studies import property_poisoning as study_lib
 from leakbench.studies.property_splits import PropertySides, make_sides
-from leakbench.training import StackedModels
+from leakbench.training import StackedModels, predict_logits
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
@@ -51,6 +51,7 @@ FINE_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
 COARSE_GRID = FINE_GRID[::2]
 
 Regressor = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""(shadow features, shadow ratios, target features) -> estimated target ratios."""
 
 
 def _isotonic(s: np.ndarray, t: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -76,12 +77,23 @@ def _calibration(s: np.ndarray, t: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.interp(query, curve[order], ratios[order])
 
 
+def _weighted(s: np.ndarray, t: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """A score that weighs each query: ridge regression of ratio on the shadows' label-only
+    answers [S, q] (penalty by leave-one-out), its output mapped to a ratio by the
+    isotonic regressor. Not the paper's score (an equal-weight count): a probe of how much
+    the per-query answers hold beyond their fraction."""
+    ridge = RidgeCV(alphas=np.logspace(-2, 3, 12)).fit(s, t)
+    return _isotonic(ridge.predict(s), t, ridge.predict(query))
+
+
 REGRESSORS: dict[str, Regressor] = {
     "isotonic": _isotonic,
     "linear": _linear,
     "knn5": _knn,
     "calibration": _calibration,
+    "weighted": _weighted,
 }
+PER_QUERY = frozenset({"weighted"})  # regressors that take the answers [K, q], not a score
 
 
 @dataclass(frozen=True)
@@ -157,7 +169,7 @@ def _setting(
     *,
     label: str,
     bank: Bank,
-    scores: np.ndarray,
+    answers: np.ndarray,
     grid: np.ndarray,
     per_ratio: int,
     regressor: str,
@@ -168,6 +180,11 @@ def _setting(
     plan = bank.plan
     actual = _actual(plan, size)
     target = np.flatnonzero(plan.is_target)
+    features = (
+        answers
+        if regressor in PER_QUERY
+        else label_fraction(predictions=answers.astype(np.int64), target_label=1)
+    )
     available = int((~plan.is_target & np.isclose(plan.ratio, grid[0])).sum())
     draws = max(1, min(repeats, available // per_ratio))
     maes, errors = [], []
@@ -175,7 +192,7 @@ def _setting(
     for rep in range(draws):
         shadow = _shadow_draw(plan, grid, per_ratio, rep)
         estimate = np.clip(
-            REGRESSORS[regressor](scores[shadow], actual[shadow], scores[target]), 0.0, 1.0
+            REGRESSORS[regressor](features[shadow], actual[shadow], features[target]), 0.0, 1.0
         )
         maes.append(mean_absolute_error(predicted=estimate, actual=actual[target]))
         errors.append(np.abs(estimate - actual[target]))
@@ -204,13 +221,16 @@ def _worst(ratios: np.ndarray, errors: np.ndarray) -> str:
 
 
 def _scores(bank: Bank, pool: Pool, queries: np.ndarray, label: int) -> tuple[np.ndarray, float]:
+    """The label-only answers [K, q] (1 where a model answers ``label``) and their time;
+    a model's score is their mean (:func:`leakbench.attacks.property.label_fraction`)."""
     start = time.perf_counter()
-    scores = study_lib.query_scores(models=bank.models, x=pool.x[queries], target_label=label)
-    return scores, time.perf_counter() - start
+    answers = predict_logits(bank.models, pool.x[queries]).argmax(axis=2) == label
+    return answers.astype(np.float64), time.perf_counter() - start
 
 
-def _noise_table(bank: Bank, scores: np.ndarray) -> None:
+def _noise_table(bank: Bank, answers: np.ndarray) -> None:
     plan = bank.plan
+    scores = answers.mean(axis=1)
     shadow = ~plan.is_target
     means = np.array([scores[shadow & np.isclose(plan.ratio, r)].mean() for r in FINE_GRID])
     stds = np.array([scores[shadow & np.isclose(plan.ratio, r)].std() for r in FINE_GRID])
@@ -275,11 +295,11 @@ def _sweep(
 
     def row(name, scores, seconds, grid=COARSE_GRID, per=5, regressor="isotonic"):
         return _setting(
-            label=name, scores=scores, grid=grid, per_ratio=per, regressor=regressor,
+            label=name, answers=scores, grid=grid, per_ratio=per, regressor=regressor,
             score_seconds=seconds, **common,
         )  # fmt: skip
 
-    base, base_s = _scores(bank, pool, sides.queries[:q], label)
+    base, base_s = _scores(bank, pool, sides.queries[:q], label)  # answers [K, q]
     print(f"score noise per ratio ({q} random queries, {args.bank} shadows each):")
     _noise_table(bank, base)
     rows = []
@@ -362,7 +382,7 @@ def _scale_sweep(
     target_ratios: list[float],
     seed: int,
 ) -> None:
-    """The training-set size and the poisoning rate: one bank each (0.1 grid, 10/ratio)."""
+    """The training-set size and the poisoning rate: one bank each (0.05 grid, 10/ratio)."""
     q = study["queries"]
     rows = []
     for pair in args.scales.split(","):
@@ -378,19 +398,24 @@ def _scale_sweep(
         )
         bank = _train_bank(
             pool=pool, prop=prop, sides=sides, study=scaled, row=row, rate=rate,
-            target_ratios=target_ratios, targets=args.targets, shadow_ratios=COARSE_GRID,
+            target_ratios=target_ratios, targets=args.targets, shadow_ratios=FINE_GRID,
             shadows=10, seed=seed,
         )  # fmt: skip
-        scores, secs = _scores(bank, pool, sides.queries, study["target_label"])
-        for per in (5, 10):
+        answers, secs = _scores(bank, pool, sides.queries, study["target_label"])
+        for grid_name, grid, per, regressor in (
+            ("0.1", COARSE_GRID, 5, "isotonic"),
+            ("0.05", FINE_GRID, 10, "isotonic"),
+            ("0.05", FINE_GRID, 10, "weighted"),
+        ):
             rows.append(
                 _setting(
-                    label=f"{row['variant']} n={size} p={rate:g}, {per}/ratio, isotonic",
+                    label=f"{row['variant']} n={size} p={rate:g}, grid {grid_name}, {per}/ratio, "
+                    f"{regressor}",
                     bank=bank,
-                    scores=scores,
-                    grid=COARSE_GRID,
+                    answers=answers,
+                    grid=grid,
                     per_ratio=per,
-                    regressor="isotonic",
+                    regressor=regressor,
                     size=size,
                     repeats=args.repeats,
                     score_seconds=secs,
