@@ -9,17 +9,23 @@ setting is then a subset of that bank, so one factor moves at a time:
 - shadows per ratio (2 .. bank), on the 0.1 grid and on the 0.05 grid;
 - queries (100 .. 5000) and their selection (``random`` or ``uncertain``);
 - the regressor from score to ratio: isotonic (leakbench's), least-squares line, k nearest
-  neighbours, and the inverse of the per-ratio mean score (calibration);
-- the model row (logreg, mlp) and its training length.
+  neighbours, the inverse of the per-ratio mean score (calibration), and a score that
+  weighs each query's answer (ridge on the answers, then isotonic);
+- the model row (logreg, mlp) and its training settings (``--overrides``);
+- with ``--scales``, the training-set size n and the poisoning rate p.
 
-A setting's MAE is averaged over ``--repeats`` disjoint draws of its shadows (the spread is
-their standard deviation) on the same targets; its time is the bank's measured training
-time per model times the models it uses, plus the measured fit and scoring time. Before
-the sweep it prints, per shadow ratio, the mean and standard deviation of the score and
-``std / |slope|``: the ratio error a single model's score noise alone causes there, the
-floor no regressor can go under.
+A setting's MAE is averaged over ``--repeats`` disjoint draws of its shadows on the same
+targets; ``spread`` is its standard deviation over the draws (the shadows' share of the
+noise) and ``se`` the standard error over the targets (their share: another bank's
+targets give another MAE within about two of it). ``t<.5`` and ``t>.5`` split the MAE by
+the targets' ratio. A setting's time is the bank's measured training time per model
+times the models it uses, plus the measured scoring and fitting time. Before the sweep
+it prints, per shadow ratio, the mean and standard deviation of the score and
+``std / |slope|``: the ratio error one model's score noise alone causes there, a floor
+no regressor goes under.
 
 Run: python benchmarks/property_regression.py --pool results/data/adult/pool.npz
+     [--models logreg,mlp] [--overrides '{epochs: 80}'] [--scales 4000:0.05,1000:0.2]
 """
 
 from __future__ import annotations
@@ -203,6 +209,7 @@ def _setting(
     return {
         "setting": label,
         "mae": float(np.mean(maes)),
+        "se": float(mean_error.std(ddof=1) / np.sqrt(mean_error.size)),
         "mae_low": float(mean_error[low].mean()),
         "mae_high": float(mean_error[~low].mean()),
         "spread": float(np.std(maes)) if draws > 1 else float("nan"),
@@ -241,19 +248,31 @@ def _noise_table(bank: Bank, answers: np.ndarray) -> None:
         print(f"  {r:5.2f}  {m:10.4f}  {s:9.4f}  {d:7.3f}  {floor:10.3f}")
 
 
+COLUMNS = (  # (heading, key, width, format) of the sweep's table; the first is left-aligned
+    ("setting", "setting", 48, "s"),
+    ("MAE", "mae", 6, ".3f"),
+    ("se", "se", 6, ".3f"),
+    ("spread", "spread", 6, ".3f"),
+    ("draws", "draws", 5, "d"),
+    ("worst t:err", "worst_ratio", 12, "s"),
+    ("t<.5", "mae_low", 6, ".3f"),
+    ("t>.5", "mae_high", 6, ".3f"),
+    ("models", "models", 6, "d"),
+    ("time_s", "seconds", 7, ".1f"),
+)
+
+
 def _print(rows: list[dict]) -> None:
-    print(f"  {'setting':44s} {'MAE':>6s} {'spread':>7s} {'draws':>5s} {'worst t:err':>12s}"
-          f" {'t<.5':>6s} {'t>.5':>6s} {'models':>6s} {'time_s':>7s}")  # fmt: skip
+    """The rows as a table, each setting once (a setting two factors share is repeated)."""
+    align = ["<"] + [">"] * (len(COLUMNS) - 1)
+    print("  " + " ".join(f"{h:{a}{w}s}" for (h, _, w, _), a in zip(COLUMNS, align, strict=True)))
     seen = set()
     for r in rows:
         if r["setting"] in seen:
             continue
         seen.add(r["setting"])
-        print(
-            f"  {r['setting']:44s} {r['mae']:6.3f} {r['spread']:7.3f} {r['draws']:5d}"
-            f" {r['worst_ratio']:>12s} {r['mae_low']:6.3f} {r['mae_high']:6.3f}"
-            f" {r['models']:6d} {r['seconds']:7.1f}"
-        )
+        cells = (f"{r[k]:{a}{w}{f}}" for (_, k, w, f), a in zip(COLUMNS, align, strict=True))
+        print("  " + " ".join(cells))
 
 
 def _arguments() -> argparse.Namespace:
