@@ -183,9 +183,7 @@ def parse_published(*, data: Any, source: str = "published") -> list[PublishedRo
         ConfigError: naming the row and key of the first value that is not allowed, or an
             id used twice.
     """
-    if not isinstance(data, Mapping) or set(data) != {"rows"} or not isinstance(
-        data["rows"], list
-    ):
+    if not isinstance(data, Mapping) or set(data) != {"rows"} or not isinstance(data["rows"], list):
         raise ConfigError(f"{source}: {data!r} is not allowed; allowed: a mapping rows: [...]")
     rows = [_row(f"{source}.rows[{i}]", values) for i, values in enumerate(data["rows"])]
     ids = [row.id for row in rows]

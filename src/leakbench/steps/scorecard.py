@@ -21,6 +21,4 @@ def aggregate(*, job: Job, files: Files) -> None:
     table = scorecard_table(scored=scored)
     write_table_csv(table=table, path=files.output("csv"))
     write_table_md(table=table, path=files.output("md"))
-    summary_record(scored=scored, published=job.setting("published")).write(
-        files.output("summary")
-    )
+    summary_record(scored=scored, published=job.setting("published")).write(files.output("summary"))
