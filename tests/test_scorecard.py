@@ -60,8 +60,10 @@ def _row(**changes):
         (0.5, "equal", ABOVE_HALF, Verdict.NOT_REPRODUCED),  # a trend is strict
         (0.7, "equal", None, Verdict.NOT_REPRODUCED),
         (1.0, "at_least", None, Verdict.REPRODUCED),
+        (0.86, "at_least", None, Verdict.REPRODUCED),  # below, within the tolerance
         (0.84, "at_least", None, Verdict.NOT_REPRODUCED),
         (0.2, "at_most", None, Verdict.REPRODUCED),
+        (0.94, "at_most", None, Verdict.REPRODUCED),  # above, within the tolerance
         (0.96, "at_most", None, Verdict.NOT_REPRODUCED),
         (0.3, "at_most", Trend(kind="below", threshold=0.5), Verdict.REPRODUCED),
         (None, "equal", ABOVE_HALF, Verdict.NOT_RUN),
