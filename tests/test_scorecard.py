@@ -5,12 +5,14 @@ finished run of the test config."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from leakbench.cli import main
 from leakbench.errors import ConfigError, UnknownNameError
@@ -20,6 +22,8 @@ from leakbench.reporting.scorecard import score, scorecard_table, summary_record
 from leakbench.reporting.scorecard_check import compare_verdicts, read_verdicts
 from leakbench.reporting.tables import table_csv
 from leakbench.reporting.verdicts import Trend, Verdict, judge
+from leakbench.steps.context import Files, Job
+from leakbench.steps.scorecard import aggregate
 from leakbench.studies.specs import STUDIES
 
 PUBLISHED = "workflow/scorecard/published.yaml"
@@ -122,6 +126,7 @@ def test_select_follows_the_path_wildcards_and_minus():
     ("changes", "message"),
     [
         ({"colour": "red"}, "rows[0]: keys: unknown ['colour'], missing [] is not allowed"),
+        ({"paper": None}, "rows[0]: keys: unknown [], missing ['paper'] is not allowed"),
         ({"compare": "near"}, "paper-x.compare: unknown value 'near'; allowed: at_least"),
         ({"match": "close"}, "paper-x.match: unknown value 'close'; allowed: same, stand-in"),
         ({"tolerance": -0.1}, "paper-x.tolerance: -0.1 is not allowed; allowed: a number >= 0"),
@@ -191,6 +196,28 @@ def test_table_and_record_carry_values_verdicts_and_counts():
     assert MetricsRecord.from_json(record.to_json()) == record
     assert record.cell_id == "scorecard/all/published/verdicts"
     assert record.grid["verdicts"]["paper-y"] == "not run in this config"
+
+
+def test_step_writes_the_table_and_record_and_refuses_an_unknown_study(tmp_path):
+    metrics = tmp_path / "membership.json"
+    metrics.write_text(json.dumps(SUMMARIES["membership"]))
+    published = tmp_path / "published.yaml"
+    published.write_text(yaml.safe_dump({"rows": [_row()]}))
+    outputs = {name: (tmp_path / f"out.{name}",) for name in ("csv", "md", "summary")}
+    files = Files(
+        inputs={"published": (published,), "membership": (metrics,)},
+        outputs=outputs,
+        output_list=tuple(p for (p,) in outputs.values()),
+    )
+    job = Job(rule="aggregate_scorecard", settings={"published": "published.yaml"})
+    aggregate(job=job, files=files)
+    assert read_verdicts(tmp_path / "out.csv") == {"paper-x": Verdict.REPRODUCED}
+    assert MetricsRecord.read(tmp_path / "out.summary").metrics["reproduced"] == 1
+    misspelt = {**_row(), "metric": {"study": "membershp", "path": ["d"]}}
+    published.write_text(yaml.safe_dump({"rows": [misspelt]}))
+    unknown = "paper-x.metric.study: unknown value 'membershp'"
+    with pytest.raises(UnknownNameError, match=re.escape(unknown)):
+        aggregate(job=job, files=files)
 
 
 def _write(path, verdicts):

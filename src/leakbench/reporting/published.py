@@ -147,7 +147,8 @@ def _trend(where: str, values: Any) -> Trend:
 def _row(where: str, values: Any) -> PublishedRow:
     if not isinstance(values, Mapping):
         raise ConfigError(f"{where}: {values!r} is not allowed; allowed: a mapping")
-    _keys(where, values, _ROW_KEYS | set(_TEXT_KEYS), _ROW_KEYS - {"trend", "trend_note"})
+    allowed = _ROW_KEYS | set(_TEXT_KEYS)
+    _keys(where, values, allowed, allowed - {"trend", "trend_note"})
     row_id = values["id"]
     if not isinstance(row_id, str) or not _ID.fullmatch(row_id):
         raise ConfigError(
