@@ -29,7 +29,10 @@ def test_list_names_every_registry(capsys):
 def test_validate_accepts_the_default_config(repo_root, capsys, monkeypatch):
     monkeypatch.chdir(repo_root)
     assert main(["validate", "config/config.yaml"]) == 0
-    assert "valid (studies: membership, property_poisoning, privacy)" in capsys.readouterr().out
+    assert (
+        "valid (studies: membership, property_poisoning, privacy, scorecard)"
+        in capsys.readouterr().out
+    )
 
 
 def test_validate_rejects_a_bad_config_with_exit_2(repo_root, tmp_path, capsys, monkeypatch):

@@ -43,7 +43,7 @@ def _spec(name, **fields):
 
 
 def test_registry_holds_todays_studies_after_what_they_require():
-    assert list(STUDIES) == ["membership", "property_poisoning", "privacy"]
+    assert list(STUDIES) == ["membership", "property_poisoning", "privacy", "scorecard"]
     for spec in STUDIES.values():
         assert all(list(STUDIES).index(r) < list(STUDIES).index(spec.name) for r in spec.requires)
     allowed = "study: unknown value 'nope'; allowed: membership"
@@ -236,7 +236,7 @@ def test_a_new_study_is_one_spec_and_its_files(repo_root, tmp_path):
     cli = (sys.executable, "-m", "leakbench.cli")
     assert "  toy              A throwaway study (none)" in run(*cli, "list", "studies")
     assert "results/tables/toy.csv toy tables" in run(*cli, "list", "outputs")
-    assert run(*cli, "validate", "config/test.yaml").rstrip().endswith("privacy, toy)")
+    assert run(*cli, "validate", "config/test.yaml").rstrip().endswith("privacy, scorecard, toy)")
     run(*cli, "dvc-yaml")
     stage = yaml.safe_load((copy / "dvc.yaml").read_text())["stages"]["snakemake"]
     assert {"results/tables/toy.csv": {"persist": True}} in stage["outs"]

@@ -1,5 +1,5 @@
 """The ``leakbench`` command: list what the benchmark knows, validate a config, write
-``dvc.yaml`` from the study specs."""
+``dvc.yaml`` from the study specs, check a run's reproduction scorecard."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from leakbench import __version__
 from leakbench.errors import LeakbenchError, UnknownNameError
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
+DEFAULT_SCORECARD = Path("results/tables/scorecard.csv")
+DEFAULT_EXPECTED = Path("workflow/scorecard/expected.csv")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -77,6 +79,32 @@ def _dvc_yaml(args: argparse.Namespace) -> int:
     return 1
 
 
+def _scorecard(args: argparse.Namespace) -> int:
+    from leakbench.reporting.scorecard_check import compare_verdicts, read_verdicts
+
+    actual = read_verdicts(args.scorecard)
+    if not args.check:
+        for row_id, verdict in actual.items():
+            print(f"{row_id}: {verdict.value}")
+        return 0
+    comparison = compare_verdicts(expected=read_verdicts(args.expected), actual=actual)
+    for change in comparison.better:
+        print(f"better: {change}")
+    for row_id in comparison.unexpected:
+        print(f"not in {args.expected}: {row_id}: {actual[row_id].value}")
+    for change in comparison.worse:
+        print(f"worse: {change}", file=sys.stderr)
+    if not comparison.passed:
+        print(
+            f"leakbench: error: {args.scorecard}: {len(comparison.worse)} verdicts worse than "
+            f"{args.expected}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{args.scorecard}: no verdict worse than {args.expected}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``leakbench`` command."""
     parser = argparse.ArgumentParser(prog="leakbench", description=__doc__)
@@ -100,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 with a diff if the file differs instead"
     )
     dvc.set_defaults(func=_dvc_yaml)
+
+    card = sub.add_parser("scorecard", help="print or check a run's reproduction scorecard")
+    card.add_argument("scorecard", type=Path, nargs="?", default=DEFAULT_SCORECARD)
+    card.add_argument("--expected", type=Path, default=DEFAULT_EXPECTED)
+    card.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1, naming each row, if a verdict is worse than the expected one",
+    )
+    card.set_defaults(func=_scorecard)
     return parser
 
 

@@ -9,6 +9,7 @@ localrules:
     log_membership,
     log_property_poisoning,
     log_privacy,
+    log_scorecard,
 
 
 rule log_membership:
@@ -58,3 +59,14 @@ use rule log_membership as log_privacy with:
         STUDIES["privacy"].receipt,
     log:
         "results/logs/log_privacy.log",
+
+
+use rule log_membership as log_scorecard with:
+    input:
+        code=lib("tracking.py"),
+        metrics=rules.aggregate_scorecard.output.summary,
+        figure=rules.aggregate_scorecard.output.md,
+    output:
+        STUDIES["scorecard"].receipt,
+    log:
+        "results/logs/log_scorecard.log",
