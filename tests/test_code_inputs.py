@@ -40,6 +40,14 @@ FAKE = {
     ),
     "pkg/attr.py": "from pkg.sub import NAME, inner\n",
     "pkg/unused.py": "",
+    "pkg/registry/__init__.py": (
+        "import importlib\nimport pkgutil\n\n"
+        "FOUND = [importlib.import_module(f'{__name__}.{m.name}')"
+        " for m in pkgutil.iter_modules(__path__)]\n"
+    ),
+    "pkg/registry/one.py": "from pkg import leaf\n",
+    "pkg/registry/two.py": "",
+    "pkg/registry/notes.txt": "",
     "other/__init__.py": "import pkg.unused\n",
 }
 
@@ -65,6 +73,10 @@ def fake_src(tmp_path):
         ("from pkg import typed\n", {"pkg", "pkg.typed", "pkg.leaf"}),
         ("from pkg.sub import NAME\n", {"pkg", "pkg.sub", "pkg.sub.inner", "pkg.leaf"}),
         ("import pkg.attr\n", {"pkg", "pkg.attr", "pkg.sub", "pkg.sub.inner", "pkg.leaf"}),
+        (
+            "from pkg.registry import FOUND\n",
+            {"pkg", "pkg.registry", "pkg.registry.one", "pkg.registry.two", "pkg.leaf"},
+        ),
     ],
     ids=[
         "other-packages-ignored",
@@ -76,6 +88,7 @@ def fake_src(tmp_path):
         "type-checking-block-skipped",
         "attribute-is-not-a-module",
         "attribute-and-submodule",
+        "self-scanning-package-imports-its-folder",
     ],
 )
 def test_imported_modules_of_a_fake_package(fake_src, tmp_path, script, expected):

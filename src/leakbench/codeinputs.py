@@ -16,10 +16,12 @@ when the script imports the library:
 - importing ``pkg.a.b`` runs ``pkg/__init__.py`` and ``pkg/a/__init__.py`` before
   ``pkg/a/b.py``, so every package on the way is part of the set;
 - ``from pkg.a import name`` loads the submodule ``pkg.a.name`` when ``name`` is one
-  (a file or a package in the tree); otherwise ``name`` is an attribute of ``pkg.a``.
+  (a file or a package in the tree); otherwise ``name`` is an attribute of ``pkg.a``;
+- a package whose ``__init__.py`` scans itself (calls ``pkgutil.iter_modules(__path__)``,
+  as a registry filled by its modules does) imports every module in its folder.
 
 Names that resolve to no file under the source root (another distribution, an attribute)
-are not followed. Imports through :func:`importlib.import_module` are not seen; the
+are not followed. Other imports through :func:`importlib.import_module` are not seen; the
 library has none, and the workflow's tests check every rule against a real import.
 
 This module is a leaf: standard library only, so the workflow and any layer may use it.
@@ -85,16 +87,37 @@ class _Source:
         tree: its syntax tree.
         anchor: the package its relative imports start from (the module itself for a
             package's ``__init__.py``, else the package that holds it).
+        scanned: the modules of its folder, for a package that scans itself; else none.
     """
 
     tree: ast.Module
     anchor: str
+    scanned: tuple[str, ...] = ()
 
 
 def _read(path: Path, *, module: str) -> _Source:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    anchor = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    return _Source(tree=tree, anchor=anchor)
+    if path.name != "__init__.py":
+        return _Source(tree=tree, anchor=module.rpartition(".")[0])
+    scanned = ()
+    if any(_scans_itself(node) for node in ast.walk(tree)):
+        scanned = tuple(
+            f"{module}.{child.stem}"
+            for child in sorted(path.parent.iterdir())
+            if (child.suffix == ".py" and child.name != "__init__.py")
+            or (child / "__init__.py").is_file()
+        )
+    return _Source(tree=tree, anchor=module, scanned=scanned)
+
+
+def _scans_itself(node: ast.AST) -> bool:
+    """Whether ``node`` is a call ``iter_modules(__path__)`` (``pkgutil.`` or bare)."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    first = node.args[0]
+    return name == "iter_modules" and isinstance(first, ast.Name) and first.id == "__path__"
 
 
 def _modules(source: _Source, *, src: Path, package: str) -> Iterator[tuple[str, Path]]:
@@ -111,7 +134,9 @@ def _modules(source: _Source, *, src: Path, package: str) -> Iterator[tuple[str,
 
 
 def _imported_names(source: _Source) -> Iterator[str]:
-    """Absolute dotted names each import statement may load (submodule or attribute)."""
+    """Absolute dotted names each import statement may load (submodule or attribute), and
+    the modules a self-scanning package loads."""
+    yield from source.scanned
     for node in _runtime_imports(source.tree.body):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)

@@ -217,3 +217,14 @@ def canary_inputs(wildcards):
         "canary_model": expand(f"{CANARY}.safetensors", **wildcards)[0],
         "canaries": expand(f"{CANARY}s.npz", **wildcards)[0],
     }
+
+
+def summaries_of_other_studies(name):
+    """``{study: [its metrics files]}`` of every configured study but ``name``."""
+    from leakbench.studies.spec import OutputKind
+
+    return {
+        spec.name: [out.path for out in spec.of_kind(OutputKind.METRICS)]
+        for spec in configured_studies()
+        if spec.name != name
+    }

@@ -63,7 +63,7 @@ use rule log_membership as log_privacy with:
 
 use rule log_membership as log_scorecard with:
     input:
-        code=lib("tracking.py"),
+        code=imports_of("log_study.py"),
         metrics=rules.aggregate_scorecard.output.summary,
         figure=rules.aggregate_scorecard.output.md,
     output:
