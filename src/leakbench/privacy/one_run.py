@@ -120,11 +120,13 @@ def one_run_guesses(*, scores: np.ndarray, k_plus: int, k_minus: int) -> np.ndar
             integers >= 0 with k_plus + k_minus <= the number of canaries.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim != 1 or not np.isfinite(scores).all():
+    if scores.ndim != 1:
         raise ConfigError(
-            f"scores: shape {scores.shape} or non-finite values are not allowed; "
-            "allowed: a 1-d array of finite scores, one per canary"
+            f"scores: shape {scores.shape} is not allowed; allowed: a 1-d array, one per canary"
         )
+    if not np.isfinite(scores).all():
+        bad = float(scores[~np.isfinite(scores)][0])
+        raise ConfigError(f"scores: a score of {bad!r} is not allowed; allowed: finite numbers")
     for key, value in (("k_plus", k_plus), ("k_minus", k_minus)):
         if not isinstance(value, int | np.integer) or value < 0:
             raise ConfigError(f"{key}: {value!r} is not allowed; allowed: an integer >= 0")
