@@ -24,6 +24,7 @@ from leakbench.privacy import (
     optimal_test_bound,
     simulate_dirac_scores,
 )
+from leakbench.seeding import derive_seed
 
 
 def _rdp_epsilon(*, noise_multiplier, sample_rate, steps, delta):
@@ -303,6 +304,29 @@ def test_optimal_bound_is_deterministic_from_its_seed():
     assert optimal_test_bound(**args, seed=7) != optimal_test_bound(**args, seed=8)
 
 
+def test_repeated_optimal_bound_is_the_median_of_single_ones():
+    """Repeat i is seeded from (seed, i), so the repeats' median can be rebuilt by hand from
+    audits of the same simulations."""
+    args = {"noise_multiplier": 1.0, "sample_rate": 0.25, "steps": 40, "delta": 1e-5}
+    singles = []
+    for repeat in range(3):
+        scores = simulate_dirac_scores(
+            **{k: args[k] for k in ("noise_multiplier", "sample_rate", "steps")},
+            runs=200,
+            seed=derive_seed(7, "simulate", repeat),
+        )
+        singles.append(
+            audit_scores(
+                scores=np.concatenate([scores.with_canary, scores.without_canary]),
+                member=np.arange(400) < 200,
+                delta=1e-5,
+                seed=derive_seed(7, "split", repeat),
+            ).epsilon_lower
+        )
+    assert len(set(singles)) > 1
+    assert optimal_test_bound(**args, trials=400, seed=7, repeats=3) == sorted(singles)[1]
+
+
 @pytest.mark.parametrize(
     ("change", "key"),
     [
@@ -310,6 +334,7 @@ def test_optimal_bound_is_deterministic_from_its_seed():
         ({"noise_multiplier": 0.0}, "noise_multiplier"),
         ({"sample_rate": 0.0}, "sample_rate"),
         ({"steps": 0}, "steps"),
+        ({"repeats": 0}, "repeats"),
     ],
 )
 def test_optimal_bound_refuses_bad_input(change, key):
