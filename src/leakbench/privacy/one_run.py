@@ -24,8 +24,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import binom
 
 from leakbench.errors import ConfigError
 
@@ -49,6 +47,8 @@ def one_run_p_value(
     if not (math.isfinite(epsilon) and epsilon >= 0):
         raise ConfigError(f"epsilon: {epsilon!r} is not allowed; allowed: a finite number >= 0")
     _check_unit(key="delta", value=delta, closed_low=True)
+    from scipy.stats import binom
+
     p = 1.0 / (1.0 + math.exp(-epsilon))
     beta = float(binom.sf(correct - 1, guesses, p))
     if correct == 0 or delta == 0:
@@ -71,6 +71,8 @@ def one_run_lower_bound(
     Raises:
         ConfigError: as :func:`one_run_p_value`, or if confidence is outside (0, 1).
     """
+    from scipy.optimize import brentq
+
     _check_unit(key="confidence", value=confidence, closed_low=False)
     level = 1.0 - confidence
 
