@@ -1,7 +1,8 @@
 """The one-run audit: a lower bound on epsilon from guesses about m canaries in one training.
 
 Steinke, Nasr and Jagielski 2023, "Privacy Auditing with One (1) Training Run" (NeurIPS
-2023; arXiv 2305.08846), section 3, main theorem. Each of m canaries is included in the
+2023; arXiv 2305.08846): their main theorem, in its (epsilon, delta) form, evaluated as their
+appendix's p-value procedure does. Each of m canaries is included in the
 training data by an independent fair coin; after the single training run the auditor guesses
 "in" or "out" for r of them and abstains on the rest; W is the number of correct guesses.
 If training is (epsilon, delta)-DP then for every v
@@ -36,7 +37,7 @@ def one_run_p_value(
     """The p-value of ``correct`` right guesses out of ``guesses`` under (epsilon, delta)-DP.
 
     It is ``min(1, beta + 2 m delta alpha)`` of the module docstring (Steinke, Nasr and
-    Jagielski 2023, section 3, main theorem) with m = ``canaries``, r = ``guesses`` and
+    Jagielski 2023, main theorem) with m = ``canaries``, r = ``guesses`` and
     v = ``correct``.
 
     Raises:
