@@ -71,9 +71,7 @@ def _dropout(layer: nn.Module, training: bool) -> nn.Module:
     return MaskedDropout(layer.p) if training else nn.Identity()
 
 
-def dropout_mask(
-    p: float, shape: tuple[int, ...], generator: torch.Generator
-) -> torch.Tensor:
+def dropout_mask(p: float, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
     """One model's dropout mask: unit kept where ``u >= p`` for ``u ~ U[0, 1)`` drawn from
     ``generator``, scaled by ``1 / (1 - p)`` so the expected activation is unchanged
     (Srivastava et al. 2014, Section 10, "inverted" dropout as ``nn.Dropout`` computes it)."""
@@ -113,7 +111,8 @@ class VmapGRU(nn.Module):
         for layer in range(self.num_layers):
             w_hh = getattr(self, f"weight_hh_l{layer}")
             b_hh = getattr(self, f"bias_hh_l{layer}")
-            gates_x = F.linear(seq, getattr(self, f"weight_ih_l{layer}"), getattr(self, f"bias_ih_l{layer}"))
+            w_ih = getattr(self, f"weight_ih_l{layer}")
+            gates_x = F.linear(seq, w_ih, getattr(self, f"bias_ih_l{layer}"))
             h, outputs = hx[layer], []
             for t in range(seq.shape[1]):
                 x_r, x_z, x_n = gates_x[:, t].chunk(3, dim=-1)

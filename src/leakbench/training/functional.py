@@ -147,7 +147,9 @@ class FuncNet:
         for module in (self._train, self._eval):
             module.to(x.device)
 
-    def _masks(self, x: torch.Tensor, generators: Sequence[torch.Generator]) -> dict[str, torch.Tensor]:
+    def _masks(
+        self, x: torch.Tensor, generators: Sequence[torch.Generator]
+    ) -> dict[str, torch.Tensor]:
         """Every dropout layer's masks ``[K, B, *features]``, model k's from its generator."""
         if not self._dropouts:
             return {}

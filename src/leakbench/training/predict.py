@@ -7,8 +7,8 @@ import torch
 
 from leakbench.errors import ConfigError
 from leakbench.training.device import resolve_device
-from leakbench.training.ensemble import StackedModels
 from leakbench.training.engine import make_engine
+from leakbench.training.ensemble import StackedModels
 
 
 @torch.no_grad()

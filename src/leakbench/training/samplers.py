@@ -82,4 +82,3 @@ class PoissonSampler:
     ) -> Iterator[Batch]:
         for _ in range(steps):
             yield Batch(*poisson_batches(rows, generators, self.rate))
-
