@@ -1,4 +1,4 @@
-"""The built-in fast-path handlers: Flatten, Linear, ReLU, Conv2d and MaxPool2d.
+"""The built-in fast-path handlers: Flatten, Linear, ReLU, Tanh, Conv2d and MaxPool2d.
 
 Layouts and the stacking of parameters are described in
 :mod:`~leakbench.training.stacked_net`; DP-SGD's per-sample pieces in
@@ -81,6 +81,26 @@ class StackedReLU(StackedLayer):
         step: BackwardStep,
     ) -> torch.Tensor:
         return torch.ops.aten.threshold_backward(grad, saved, 0)  # 1[relu(z) > 0]
+
+
+@register_stacked_layer(nn.Tanh)
+class StackedTanh(StackedLayer):
+    """Tanh, elementwise in any layout; ``d tanh(z) / dz = 1 - tanh(z)^2``."""
+
+    def forward(self, layer: nn.Module, params: _Params, flow: Flow) -> Any:
+        flow.h = torch.tanh_(flow.h) if flow.owned else torch.tanh(flow.h)
+        return flow.h
+
+    def backward(
+        self,
+        layer: nn.Module,
+        params: _Params,
+        grads: _Params,
+        saved: Any,
+        grad: torch.Tensor,
+        step: BackwardStep,
+    ) -> torch.Tensor:
+        return torch.ops.aten.tanh_backward(grad, saved)
 
 
 @register_stacked_layer(nn.Linear)

@@ -103,7 +103,7 @@ class FuncNet:
         """
         self._place(x)
         labels = y.view(self.count, -1)
-        masks = self._masks(x, generators)
+        masks = self._masks(x, weight, generators)
         if max_norm is None:
             if weight is None:
                 weight = torch.full(labels.shape, 1.0 / labels.shape[1], device=x.device)
@@ -148,17 +148,31 @@ class FuncNet:
             module.to(x.device)
 
     def _masks(
-        self, x: torch.Tensor, generators: Sequence[torch.Generator]
+        self,
+        x: torch.Tensor,
+        weight: torch.Tensor | None,
+        generators: Sequence[torch.Generator],
     ) -> dict[str, torch.Tensor]:
-        """Every dropout layer's masks ``[K, B, *features]``, model k's from its generator."""
+        """Every dropout layer's masks ``[K, B, *features]``, model k's from its generator.
+
+        Model k draws masks for its own records only (all B, or its sampled records,
+        which come first, when ``weight`` marks padding), so the draws it takes from its
+        generator do not depend on how much the other models' batches were padded; its
+        padding rows get ones (their loss weight is 0).
+        """
         if not self._dropouts:
             return {}
         if self._mask_shapes is None:
             self._mask_shapes = self._probe(x[0, :1])
-        batch, out = x.shape[1], {}
+        batch = x.shape[1]
+        counts = [batch] * self.count if weight is None else weight.sum(dim=1).int().tolist()
+        out = {}
         for name, p in self._dropouts:
-            shape = (batch, *self._mask_shapes[name])
-            out[name] = torch.stack([dropout_mask(p, shape, g) for g in generators]).to(x.device)
+            features = self._mask_shapes[name]
+            masks = torch.ones(self.count, batch, *features)
+            for k, (count, generator) in enumerate(zip(counts, generators, strict=True)):
+                masks[k, :count] = dropout_mask(p, (count, *features), generator)
+            out[name] = masks.to(x.device)
         return out
 
     def _probe(self, record: torch.Tensor) -> dict[str, tuple[int, ...]]:
