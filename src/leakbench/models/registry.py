@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
@@ -42,7 +42,7 @@ class Architecture:
     build: Builder
     description: str
     inputs: str
-    example: dict[str, Any] = field(default_factory=dict)
+    example: dict[str, Any]
 
     @property
     def params(self) -> tuple[str, ...]:

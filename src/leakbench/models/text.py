@@ -14,7 +14,8 @@ from leakbench.models.registry import register_architecture
 class TextCNN(nn.Module):
     """Embedding, one 1-d convolution per window width with ReLU and max over time, the
     pooled features concatenated, dropout, one linear layer (Kim 2014, "Convolutional
-    neural networks for sentence classification", section 2, the CNN-rand variant).
+    neural networks for sentence classification", section 2; embeddings learned from a
+    random start, the CNN-rand variant of section 3.3).
 
     Kim's l2 max-norm constraint on the last layer's weights is left out.
 
