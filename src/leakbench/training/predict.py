@@ -8,7 +8,7 @@ import torch
 from leakbench.errors import ConfigError
 from leakbench.training.device import resolve_device
 from leakbench.training.engine import make_engine
-from leakbench.training.ensemble import StackedModels
+from leakbench.training.ensemble import INPUT_DTYPES, StackedModels
 
 
 @torch.no_grad()
@@ -23,7 +23,8 @@ def predict_logits(
 
     Args:
         models: K models.
-        x: inputs ``[N, *models.input_shape]``.
+        x: inputs ``[N, *models.input_shape]`` (float, or token ids for a model that takes
+            tokens).
         batch_size: rows per forward pass.
         engine: ``"auto"``, ``"fast"`` or ``"func"``.
 
@@ -33,7 +34,7 @@ def predict_logits(
     Raises:
         ConfigError: if ``x`` has the wrong record shape or ``batch_size`` < 1.
     """
-    inputs = np.asarray(x, dtype=np.float32)
+    inputs = np.asarray(x, dtype=INPUT_DTYPES[models.inputs])
     if inputs.shape[1:] != tuple(models.input_shape):
         raise ConfigError(
             f"x: record shape {list(inputs.shape[1:])} is not allowed; "

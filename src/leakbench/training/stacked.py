@@ -33,19 +33,18 @@ import torch
 from torch import nn
 
 from leakbench.errors import ConfigError
+from leakbench.models import get_architecture
 from leakbench.privacy import calibrate
 from leakbench.training.batches import batch_bounds, member_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.engine import make_engine
-from leakbench.training.ensemble import StackedModels, seeded_model
+from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
 from leakbench.training.hooks import Hooks
 from leakbench.training.loop import train_loop
 from leakbench.training.optim import make_optimizer
 from leakbench.training.private import PrivateStep
 from leakbench.training.samplers import EpochSampler, PoissonSampler
-
-INPUT_DTYPES = {"float": np.float32, "tokens": np.int64}
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,8 @@ def train_stacked(
     Args:
         arch: architecture name (:data:`leakbench.models.ARCHITECTURES`).
         arch_params: its parameters, e.g. ``{"hidden": [64, 64]}``.
-        x: the pool's inputs, float32 ``[N, *input_shape]``.
+        x: the pool's inputs ``[N, *input_shape]``: float32, or int64 token ids for an
+            architecture that takes tokens (``Architecture.inputs``).
         y: the pool's labels, int ``[N]`` in ``[0, num_classes)``.
         num_classes: number of classes.
         keep: bool ``[K, N]``; model k trains on ``x[keep[k]]``. Every row must hold the
@@ -100,6 +100,7 @@ def train_stacked(
             that differs from K, labels outside ``[0, num_classes)`` or a bad engine.
     """
     input_shape = tuple(np.shape(x)[1:])
+    inputs = get_architecture(arch).inputs
     build = functools.partial(
         seeded_model,
         arch=arch,
@@ -117,6 +118,7 @@ def train_stacked(
         config=config,
         engine=engine,
         hooks=hooks,
+        inputs=inputs,
     )
     return StackedModels(
         arch=arch,
