@@ -148,7 +148,7 @@ _DP = TrainConfig(
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_these_modules_take_the_fallback(name):
     assert not StackedNet.supports(_build(name)(0)) or name == "tanh_mlp"
-    assert isinstance(make_engine(_build(name)(0), 2, "func"), FuncNet)
+    assert isinstance(make_engine(template=_build(name)(0), count=2, engine="func"), FuncNet)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if not MODULES[n][3]))
@@ -305,7 +305,9 @@ def test_fast_path_equals_fallback(arch, private):
 
 def test_tanh_chain_takes_the_fast_path_and_equals_the_fallback():
     model = _build("tanh_mlp")(0)
-    assert StackedNet.supports(model) and isinstance(make_engine(model, 2), StackedNet)
+    assert StackedNet.supports(model) and isinstance(
+        make_engine(template=model, count=2), StackedNet
+    )
     keep = _keep(40, 2, 20)
     fast = _train_modules("tanh_mlp", keep, [1, 2], _PLAIN, engine="fast")
     func = _train_modules("tanh_mlp", keep, [1, 2], _PLAIN, engine="func")
@@ -325,9 +327,9 @@ def test_registry_looks_layers_up_by_exact_type_and_checks_them():
 
 def test_engine_errors_name_the_key_and_allowed_values():
     with pytest.raises(ConfigError, match=r"^engine: 'jit' is not allowed; allowed: auto, fast"):
-        make_engine(_build("tanh_mlp")(0), 1, "jit")
+        make_engine(template=_build("tanh_mlp")(0), count=1, engine="jit")
     with pytest.raises(ConfigError, match=r"engine: 'fast' is not allowed for a model with Drop"):
-        make_engine(_build("dropout_mlp")(0), 1, "fast")
+        make_engine(template=_build("dropout_mlp")(0), count=1, engine="fast")
     with pytest.raises(ConfigError, match=r"^inputs: 'bytes' is not allowed; allowed: float"):
         _train_modules("tanh_mlp", _keep(40, 1, 8), [0], _PLAIN, inputs="bytes")
 

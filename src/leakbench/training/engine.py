@@ -61,7 +61,7 @@ class Engine(Protocol):
         ...
 
 
-def make_engine(template: nn.Module, count: int, engine: str = "auto") -> Engine:
+def make_engine(*, template: nn.Module, count: int, engine: str = "auto") -> Engine:
     """The engine named ``engine`` for K = ``count`` models shaped like ``template``.
 
     Raises:

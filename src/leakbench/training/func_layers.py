@@ -71,10 +71,11 @@ def _dropout(layer: nn.Module, training: bool) -> nn.Module:
     return MaskedDropout(layer.p) if training else nn.Identity()
 
 
-def dropout_mask(p: float, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+def dropout_mask(*, p: float, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
     """One model's dropout mask: unit kept where ``u >= p`` for ``u ~ U[0, 1)`` drawn from
     ``generator``, scaled by ``1 / (1 - p)`` so the expected activation is unchanged
-    (Srivastava et al. 2014, Section 10, "inverted" dropout as ``nn.Dropout`` computes it)."""
+    (Srivastava et al. 2014, Section 4, with the scaling moved from test to training time,
+    as ``nn.Dropout`` computes it)."""
     kept = torch.rand(shape, generator=generator) >= p
     return kept * (1.0 / (1.0 - p)) if p < 1 else torch.zeros(shape)
 

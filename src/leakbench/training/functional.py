@@ -171,7 +171,7 @@ class FuncNet:
             features = self._mask_shapes[name]
             masks = torch.ones(self.count, batch, *features)
             for k, (count, generator) in enumerate(zip(counts, generators, strict=True)):
-                masks[k, :count] = dropout_mask(p, (count, *features), generator)
+                masks[k, :count] = dropout_mask(p=p, shape=(count, *features), generator=generator)
             out[name] = masks.to(x.device)
         return out
 

@@ -43,7 +43,7 @@ def predict_logits(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size: {batch_size!r} is not allowed; allowed: an integer >= 1")
     device = resolve_device()
-    net = make_engine(models.template(), models.count, engine)
+    net = make_engine(template=models.template(), count=models.count, engine=engine)
     params = net.views(net.pack(models.params).to(device))
     out = np.empty((models.count, len(inputs), models.num_classes), dtype=np.float32)
     x_t = torch.from_numpy(inputs)

@@ -160,7 +160,7 @@ def train_modules(
     count, n = rows.shape
     device = resolve_device()
     template = build(seeds[0])
-    stack = make_engine(template, count, engine)
+    stack = make_engine(template=template, count=count, engine=engine)
     flat = torch.empty(stack.size)
     views = stack.unpack(flat)
     for k, seed in enumerate(seeds):  # slot k starts as model k would alone
