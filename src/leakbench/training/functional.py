@@ -104,9 +104,9 @@ class FuncNet:
         self._place(x)
         labels = y.view(self.count, -1)
         masks = self._masks(x, weight, generators)
+        if weight is None:
+            weight = torch.full(labels.shape, 1.0 / labels.shape[1], device=x.device)
         if max_norm is None:
-            if weight is None:
-                weight = torch.full(labels.shape, 1.0 / labels.shape[1], device=x.device)
             summed = vmap(grad(self._loss))(dict(params), masks, x, labels, weight)
             for name, g in summed.items():
                 grads[name].copy_(g)
