@@ -145,10 +145,10 @@ _DP = TrainConfig(
 # -- the fallback on hand-built modules -------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize("name", sorted(set(MODULES) - {"tanh_mlp"}))
 def test_these_modules_take_the_fallback(name):
-    assert not StackedNet.supports(_build(name)(0)) or name == "tanh_mlp"
-    assert isinstance(make_engine(template=_build(name)(0), count=2, engine="func"), FuncNet)
+    assert not StackedNet.supports(_build(name)(0))
+    assert isinstance(make_engine(template=_build(name)(0), count=2), FuncNet)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if not MODULES[n][3]))
