@@ -105,6 +105,27 @@ def test_unknown_architecture_and_duplicate_rows(tmp_path, schema, base):
         _load(tmp_path, schema, dup)
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"hidden": [0]}, r"membership\.grid\.0\.arch_params\.hidden: .*allowed"),
+        ({"width": 3}, r"membership\.grid\.0\.arch_params\.width: .*allowed: hidden"),
+    ],
+)
+def test_bad_architecture_params_stop_at_validation(tmp_path, schema, base, params, message):
+    bad = copy.deepcopy(base)
+    bad["membership"]["grid"][0]["arch_params"] = params
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, schema, bad)
+
+
+def test_architecture_that_does_not_fit_the_dataset_stops_at_validation(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["property_poisoning"]["models"][0]["arch"] = "cnn"  # Adult records are not images
+    with pytest.raises(ConfigError, match=r"property_poisoning\.models\.0\.input_shape: "):
+        _load(tmp_path, schema, bad)
+
+
 def test_params_for_an_attack_not_run(tmp_path, schema, base):
     bad = copy.deepcopy(base)
     bad["membership"]["attacks"] = ["loss"]

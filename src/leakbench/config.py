@@ -113,6 +113,7 @@ def _check_membership(study: Mapping[str, Any]) -> None:
             raise UnknownNameError(f"membership.grid.{i}.dataset", row["dataset"], DATASETS)
         if row["arch"] not in ARCHITECTURES:
             raise UnknownNameError(f"membership.grid.{i}.arch", row["arch"], ARCHITECTURES)
+        _check_model(f"membership.grid.{i}", row, DATASETS[row["dataset"]])
         cell = (row["dataset"], row["variant"])
         if cell in seen:
             raise ConfigError(
@@ -120,6 +121,26 @@ def _check_membership(study: Mapping[str, Any]) -> None:
                 "twice; each (dataset, variant) pair must be unique"
             )
         seen.add(cell)
+
+
+def _check_model(key: str, row: Mapping[str, Any], dataset: Any) -> None:
+    """Build one model of a config row for its dataset's records, so that bad
+    ``arch_params`` (or an architecture that does not fit the data) stop before any job.
+
+    Raises:
+        ConfigError: the builder's message, prefixed with the row's key.
+    """
+    from leakbench.models import build_model
+
+    try:
+        build_model(
+            row["arch"],
+            input_shape=dataset.input_shape,
+            num_classes=dataset.num_classes,
+            **row.get("arch_params", {}),
+        )
+    except ConfigError as err:
+        raise ConfigError(f"{key}.{err}") from None
 
 
 def _check_property_poisoning(study: Mapping[str, Any]) -> None:
@@ -153,6 +174,7 @@ def _check_property_poisoning(study: Mapping[str, Any]) -> None:
     for i, row in enumerate(study["models"]):
         if row["arch"] not in ARCHITECTURES:
             raise UnknownNameError(f"{key}.models.{i}.arch", row["arch"], ARCHITECTURES)
+        _check_model(f"{key}.models.{i}", row, spec)
         if variants.count(row["variant"]) > 1:
             raise ConfigError(f"{key}.models.{i}.variant: {row['variant']!r} appears twice")
     regression = study["regression"]
