@@ -23,6 +23,7 @@ import pytest
 from conftest import BIN, ROOT, digests, snakemake, snakemake_command, workflow_env
 
 from leakbench.io import read_json
+from leakbench.studies.specs import STUDIES
 
 pytestmark = pytest.mark.workflow
 
@@ -285,7 +286,7 @@ def test_tracking_outage_then_a_real_server_logs_each_run_once(
 
     receipts = _run_ids(workdir, created=True)
     assert len(receipts) == sum(len(runs_) for runs_ in logged.values())
-    rules = ("log_membership", "log_property_poisoning", "log_privacy")
+    rules = [f"log_{name}" for name, spec in STUDIES.items() if spec.experiment]
     again = snakemake(repo_root, workdir, "--cores", "2", "--forcerun", *rules, env=up)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _runs_by_name(mlflow_server) == logged
