@@ -38,6 +38,7 @@ test: setup system
 benchmark: setup
 	$(BIN)/python benchmarks/stacked_trainer.py
 	$(BIN)/python benchmarks/dp_trainer.py
+	$(BIN)/python benchmarks/fallback_trainer.py
 
 # The test config on the GPU that LEAKBENCH_DEVICE names (default cuda), with timings.
 gpu-smoke: setup

@@ -25,7 +25,7 @@ def _list(args: argparse.Namespace) -> int:
     sections = {
         "datasets": {n: s.description for n, s in DATASETS.items()},
         "attacks": {n: f"{s.description} ({s.reference})" for n, s in ATTACKS.items()},
-        "architectures": {n: "" for n in ARCHITECTURES},
+        "architectures": {n: a.description for n, a in ARCHITECTURES.items()},
         "studies": {n: f"{s.description} ({s.reference})" for n, s in STUDIES.items()},
         "outputs": {
             o.path: f"{s.name} {o.kind.value}" for s in STUDIES.values() for o in s.outputs

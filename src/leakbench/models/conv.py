@@ -9,8 +9,14 @@ from torch import nn
 
 from leakbench.errors import ConfigError
 from leakbench.models.checks import positive_sizes
+from leakbench.models.registry import register_architecture
 
 
+@register_architecture(
+    "cnn",
+    description="conv-ReLU-maxpool per channel count, then linear; param channels",
+    example={"arch_params": {"channels": [2, 3]}, "input_shape": [1, 8, 8], "num_classes": 3},
+)
 def cnn(
     *, input_shape: tuple[int, ...], num_classes: int, channels: Sequence[int] = (16, 32)
 ) -> nn.Sequential:

@@ -1,4 +1,4 @@
-"""Fully connected architectures: logistic regression and the ReLU multilayer perceptron."""
+"""Fully connected architectures: logistic regression and the multilayer perceptron."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from leakbench.models.checks import positive_sizes
+from leakbench.models.checks import one_of, positive_sizes
+from leakbench.models.registry import register_architecture
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+"""The hidden-layer nonlinearities ``mlp`` takes (``arch_params.activation``)."""
 
 
+@register_architecture(
+    "logreg",
+    description="multinomial logistic regression (one linear layer)",
+    example={"arch_params": {}, "input_shape": [6], "num_classes": 3},
+)
 def logreg(*, input_shape: tuple[int, ...], num_classes: int) -> nn.Sequential:
     """Multinomial logistic regression: one linear layer on the flattened input.
 
@@ -19,16 +28,37 @@ def logreg(*, input_shape: tuple[int, ...], num_classes: int) -> nn.Sequential:
     return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
 
 
+@register_architecture(
+    "mlp",
+    description="multilayer perceptron; params hidden (default [64, 64]), activation",
+    example={
+        "arch_params": {"hidden": [8, 5], "activation": "tanh"},
+        "input_shape": [6],
+        "num_classes": 3,
+    },
+)
 def mlp(
-    *, input_shape: tuple[int, ...], num_classes: int, hidden: Sequence[int] = (64, 64)
+    *,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    hidden: Sequence[int] = (64, 64),
+    activation: str = "relu",
 ) -> nn.Sequential:
-    """Multilayer perceptron: Linear-ReLU per entry of ``hidden``, then a linear output layer.
+    """Multilayer perceptron: Linear and ``activation`` per entry of ``hidden``, then a
+    linear output layer.
 
-    The default [64, 64] is a small tabular model (Adult); the Purchase-shaped benchmark
-    model uses [1024, 512, 256, 128]. Image input is flattened first.
+    The default [64, 64] ReLU net is a small tabular model (Adult); the Purchase-shaped
+    benchmark model uses [1024, 512, 256, 128], with Tanh in Nasr et al. (2018, "Machine
+    learning with membership privacy using adversarial regularization"). Image input is
+    flattened first.
+
+    Raises:
+        ConfigError: for bad ``hidden`` sizes or an ``activation`` not in
+            :data:`ACTIVATIONS`.
     """
     widths = [math.prod(input_shape), *positive_sizes("arch_params.hidden", hidden)]
+    act = ACTIVATIONS[one_of("arch_params.activation", activation, tuple(ACTIVATIONS))]
     layers: list[nn.Module] = [nn.Flatten()]
     for fan_in, fan_out in itertools.pairwise(widths):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        layers += [nn.Linear(fan_in, fan_out), act()]
     return nn.Sequential(*layers, nn.Linear(widths[-1], num_classes))

@@ -6,10 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from leakbench.models import build_model
+from leakbench.models import build_model, get_architecture
+
+INPUT_DTYPES = {"float": np.float32, "tokens": np.int64}
+"""The array dtype of each kind of input an architecture takes (``Architecture.inputs``)."""
 
 
 def seeded_model(
@@ -19,7 +23,7 @@ def seeded_model(
     input_shape: Sequence[int],
     num_classes: int,
     seed: int,
-) -> nn.Sequential:
+) -> nn.Module:
     """One freshly initialised model: torch's default initialisation drawn from ``seed``.
 
     Both trainers initialise model k this way, so they start from identical weights. The
@@ -64,7 +68,12 @@ class StackedModels:
         """The number of models K."""
         return len(self.seeds)
 
-    def template(self) -> nn.Sequential:
+    @property
+    def inputs(self) -> str:
+        """What the architecture takes: ``"float"`` records or ``"tokens"`` (int64 ids)."""
+        return get_architecture(self.arch).inputs
+
+    def template(self) -> nn.Module:
         """A single model of this architecture, for its structure (its weights are not K's)."""
         return seeded_model(
             arch=self.arch,
@@ -74,7 +83,7 @@ class StackedModels:
             seed=0,
         )
 
-    def model(self, k: int) -> nn.Sequential:
+    def model(self, k: int) -> nn.Module:
         """Model k as a plain ``nn.Module`` in eval mode."""
         module = self.template()
         module.load_state_dict({name: p[k] for name, p in self.params.items()})

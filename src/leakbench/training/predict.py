@@ -7,22 +7,26 @@ import torch
 
 from leakbench.errors import ConfigError
 from leakbench.training.device import resolve_device
-from leakbench.training.ensemble import StackedModels
-from leakbench.training.stacked_net import StackedNet
+from leakbench.training.engine import make_engine
+from leakbench.training.ensemble import INPUT_DTYPES, StackedModels
 
 
 @torch.no_grad()
-def predict_logits(models: StackedModels, x: np.ndarray, *, batch_size: int = 4096) -> np.ndarray:
-    """Logits of every model on every input, without gradients.
+def predict_logits(
+    models: StackedModels, x: np.ndarray, *, batch_size: int = 4096, engine: str = "auto"
+) -> np.ndarray:
+    """Logits of every model on every input, in eval mode, without gradients.
 
-    The architectures have no dropout or batch normalisation, so training and eval mode
-    compute the same function; the inputs go through in chunks of ``batch_size`` rows on
-    the device named by ``$LEAKBENCH_DEVICE``.
+    The inputs go through in chunks of ``batch_size`` rows on the device named by
+    ``$LEAKBENCH_DEVICE``, on the engine the trainer chooses for the same architecture
+    (:func:`~leakbench.training.engine.make_engine`).
 
     Args:
         models: K models.
-        x: inputs ``[N, *models.input_shape]``.
+        x: inputs ``[N, *models.input_shape]`` (float, or token ids for a model that takes
+            tokens).
         batch_size: rows per forward pass.
+        engine: ``"auto"``, ``"fast"`` or ``"func"``.
 
     Returns:
         float32 ``[K, N, num_classes]``; ``[k, i]`` is model k's logits on ``x[i]``.
@@ -30,7 +34,7 @@ def predict_logits(models: StackedModels, x: np.ndarray, *, batch_size: int = 40
     Raises:
         ConfigError: if ``x`` has the wrong record shape or ``batch_size`` < 1.
     """
-    inputs = np.asarray(x, dtype=np.float32)
+    inputs = np.asarray(x, dtype=INPUT_DTYPES[models.inputs])
     if inputs.shape[1:] != tuple(models.input_shape):
         raise ConfigError(
             f"x: record shape {list(inputs.shape[1:])} is not allowed; "
@@ -39,11 +43,11 @@ def predict_logits(models: StackedModels, x: np.ndarray, *, batch_size: int = 40
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size: {batch_size!r} is not allowed; allowed: an integer >= 1")
     device = resolve_device()
-    net = StackedNet(models.template(), models.count)
+    net = make_engine(template=models.template(), count=models.count, engine=engine)
     params = net.views(net.pack(models.params).to(device))
     out = np.empty((models.count, len(inputs), models.num_classes), dtype=np.float32)
     x_t = torch.from_numpy(inputs)
     for start in range(0, len(inputs), batch_size):
         chunk = x_t[start : start + batch_size].to(device)
-        out[:, start : start + len(chunk)] = net.forward(params, chunk, shared=True).cpu().numpy()
+        out[:, start : start + len(chunk)] = net.logits(params, chunk).cpu().numpy()
     return out

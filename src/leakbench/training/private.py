@@ -14,18 +14,20 @@ Each step, model k (Abadi et al. 2016, Algorithm 1, with Poisson sampling as in 
 A model's batches and noise come from its seed alone, so model k trained in a stack of K
 equals model k trained alone, up to floating-point rounding. (sigma, q, steps) come from
 :func:`leakbench.privacy.calibrate`; each model is (epsilon, delta)-DP with respect to its
-own training set.
+own training set. The steps run in the one training loop (:mod:`~leakbench.training.loop`)
+with a :class:`~leakbench.training.samplers.PoissonSampler` and a :class:`PrivateStep`,
+on either engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
 from leakbench.privacy import Calibration
-from leakbench.training.stacked_net import StackedNet, cross_entropy_grad
 
 
 def poisson_batches(
@@ -57,8 +59,15 @@ def poisson_batches(
     return index, weight
 
 
+class _Unpacks(Protocol):
+    count: int
+    size: int
+
+    def unpack(self, flat: torch.Tensor) -> Mapping[str, torch.Tensor]: ...
+
+
 def add_noise(
-    net: StackedNet,
+    net: _Unpacks,
     grad: torch.Tensor,
     generators: Sequence[torch.Generator],
     std: float,
@@ -68,44 +77,38 @@ def add_noise(
 
     Model k's noise comes from its own generator, drawn parameter by parameter in the
     single module's order straight into a CPU buffer laid out like ``grad`` (pass
-    ``buffer``, ``net.size`` floats, to reuse it across steps).
+    ``buffer``, ``net.size`` floats, to reuse it across steps). ``net`` is an engine
+    (:mod:`~leakbench.training.engine`); model k's slice of each parameter is contiguous in
+    either engine's layout, so both draw the same noise for model k.
     """
     noise = torch.empty(net.size) if buffer is None else buffer
-    for view in net.views(noise).values():
-        rows = view.shape[0] // net.count  # model k owns rows k*rows .. k*rows + rows - 1
+    for view in net.unpack(noise).values():
         for k, generator in enumerate(generators):
-            part = view[k * rows : (k + 1) * rows]
+            part = view[k]
             torch.randn(part.shape, generator=generator, out=part)
     grad.add_(noise.to(grad.device), alpha=std)
 
 
-def private_epochs(
-    *,
-    net: StackedNet,
-    flat: torch.Tensor,
-    optimizer: torch.optim.Optimizer,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    rows: torch.Tensor,
-    generators: Sequence[torch.Generator],
-    input_shape: tuple[int, ...],
-    calibration: Calibration,
-) -> None:
-    """Run ``calibration.steps`` DP-SGD steps on the stacked parameters in ``flat``."""
-    count, n = rows.shape
-    weights, grads = net.views(flat), net.views(flat.grad)
-    std = calibration.noise_multiplier * calibration.max_grad_norm
-    scale = 1.0 / calibration.expected_batch_size(n)
-    buffer = torch.empty(net.size)
-    for _ in range(calibration.steps):
-        index, weight = poisson_batches(rows, generators, calibration.sample_rate)
-        size = index.shape[1]
-        idx = index.reshape(-1).to(x.device)
-        xb = x.index_select(0, idx).view(count, size, *input_shape)
-        tape: list[Any] = []
-        logits = net.forward(weights, xb, shared=False, tape=tape)
-        per_record = cross_entropy_grad(logits, y.index_select(0, idx), weight.to(x.device))
-        net.backward(weights, grads, tape, per_record, max_norm=calibration.max_grad_norm)
-        add_noise(net, flat.grad, generators, std, buffer)
-        flat.grad.mul_(scale)
-        optimizer.step()
+@dataclass(frozen=True)
+class PrivateStep:
+    """DP-SGD's changes to a step: clip each record's gradient to ``max_norm``, add
+    ``N(0, std^2)`` per parameter from model k's generator, multiply by ``scale``.
+
+    Attributes:
+        max_norm: C.
+        std: ``sigma * C``.
+        scale: ``1 / (q n)``, the inverse expected batch size.
+    """
+
+    max_norm: float
+    std: float
+    scale: float
+
+    @classmethod
+    def from_calibration(cls, calibration: Calibration, records: int) -> PrivateStep:
+        """The step of a model with ``records`` training records under ``calibration``."""
+        return cls(
+            max_norm=calibration.max_grad_norm,
+            std=calibration.noise_multiplier * calibration.max_grad_norm,
+            scale=1.0 / calibration.expected_batch_size(records),
+        )

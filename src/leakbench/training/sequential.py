@@ -14,10 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from leakbench.models import get_architecture
 from leakbench.training.batches import batch_bounds, epoch_order, member_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
-from leakbench.training.ensemble import StackedModels, seeded_model
+from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
 from leakbench.training.optim import make_optimizer
 
 
@@ -41,7 +42,8 @@ def train_sequential(
     seeds = tuple(int(s) for s in seeds)
     input_shape = tuple(np.shape(x)[1:])
     device = resolve_device()
-    x_t = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(device)
+    dtype = INPUT_DTYPES[get_architecture(arch).inputs]
+    x_t = torch.as_tensor(np.asarray(x, dtype=dtype)).to(device)
     y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
     trained: list[dict[str, torch.Tensor]] = []
     for own_rows, seed in zip(torch.from_numpy(rows), seeds, strict=True):

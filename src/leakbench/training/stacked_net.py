@@ -25,56 +25,65 @@ gradient straight into the flat gradient buffer with ``out=`` kernels. Against a
 this saves allocating, zeroing and freeing K gradient sets every step (measured up to
 twice as fast for the Purchase-sized MLP on CPU); convolution and pooling call the ATen
 backward kernels that autograd calls.
+
+Each layer type's passes live in its handler (:mod:`~leakbench.training.fast_registry`,
+built-in ones in :mod:`~leakbench.training.fast_layers`); this class chains them. A model
+of other layers trains through :class:`~leakbench.training.functional.FuncNet`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+import leakbench.training.fast_layers  # noqa: F401  (registers the built-in handlers)
 from leakbench.training import clipping as clipping_lib
-
-SUPPORTED = (nn.Flatten, nn.Linear, nn.ReLU, nn.Conv2d, nn.MaxPool2d)
+from leakbench.training.fast_registry import BackwardStep, Flow, StackedLayer, handler_for
 
 
 class StackedNet:
     """The stacked forward and backward passes of K models shaped like ``template``.
 
     Args:
-        template: a single model from :func:`leakbench.models.build_model`.
+        template: a single ``nn.Sequential`` model, e.g. from
+            :func:`leakbench.models.build_model`.
         count: the number of models K.
 
     Raises:
-        TypeError: if ``template`` holds a layer other than Flatten (of all but the batch
-            axis), Linear, ReLU, Conv2d (zero padding, with bias) or MaxPool2d.
+        TypeError: if ``template`` is not a chain of layers that :meth:`supports`.
     """
 
-    def __init__(self, template: nn.Sequential, count: int) -> None:
-        for layer in template:
-            ok = isinstance(layer, SUPPORTED)
-            if isinstance(layer, nn.Flatten):
-                ok = (layer.start_dim, layer.end_dim) == (1, -1)
-            if isinstance(layer, nn.Conv2d):
-                ok = layer.bias is not None and layer.padding_mode == "zeros"
-            if not ok:
-                raise TypeError(f"StackedNet: layer {layer!r} is not supported")
-        self.layers = list(template)
+    def __init__(self, template: nn.Module, count: int) -> None:
+        if not self.supports(template):
+            bad = [m for m in template.children() if handler_for(m) is None] or [template]
+            raise TypeError(f"StackedNet: layer {bad[0]!r} is not supported")
+        self.layers = list(template.children())
+        self.handlers: list[StackedLayer] = [handler_for(m) for m in self.layers]  # type: ignore[misc]
         self.count = count
         self.shapes: dict[str, tuple[int, ...]] = {}  # compute-layout shape per parameter
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, nn.Linear):
-                self.shapes[f"{i}.weight"] = (count, layer.out_features, layer.in_features)
-                self.shapes[f"{i}.bias"] = (count, layer.out_features, 1)
-            elif isinstance(layer, nn.Conv2d):
-                self.shapes[f"{i}.weight"] = (count * layer.out_channels, *layer.weight.shape[1:])
-                self.shapes[f"{i}.bias"] = (count * layer.out_channels,)
+        self._names: list[list[tuple[str, str]]] = []  # per layer: (name in layer, full name)
+        for i, (layer, handler) in enumerate(zip(self.layers, self.handlers, strict=True)):
+            shapes = handler.shapes(layer, count)
+            self._names.append([(name, f"{i}.{name}") for name in shapes])
+            self.shapes.update({f"{i}.{name}": shape for name, shape in shapes.items()})
         self.size = sum(math.prod(s) for s in self.shapes.values())
-        self._first_weighted = min(int(name.split(".")[0]) for name in self.shapes)
+        self._first_weighted = min(i for i, names in enumerate(self._names) if names)
+
+    @staticmethod
+    def supports(template: nn.Module) -> bool:
+        """Whether ``template`` is an ``nn.Sequential`` whose every layer has a registered
+        handler, with parameters in some layer and logits from the last."""
+        if not isinstance(template, nn.Sequential) or len(template) == 0:
+            return False
+        handlers = [handler_for(m) for m in template.children()]
+        if any(h is None for h in handlers):
+            return False
+        weighted = any(h.shapes(m, 1) for h, m in zip(handlers, template.children(), strict=True))  # type: ignore[union-attr]
+        return weighted and handlers[-1].gives_logits  # type: ignore[union-attr]
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -89,11 +98,7 @@ class StackedNet:
 
     def model_views(self, flat: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
         """Views of model k's parameters in a flat buffer, shaped as in the single module."""
-        out = {}
-        for name, view in self.views(flat).items():
-            rows = view.shape[0] // self.count  # model k owns rows k*rows .. k*rows + rows-1
-            out[name] = view[k * rows : (k + 1) * rows].reshape(self.module_shape(name))
-        return out
+        return {name: view[k] for name, view in self.unpack(flat).items()}
 
     def module_shape(self, name: str) -> torch.Size:
         """Shape of parameter ``name`` in the single module."""
@@ -133,51 +138,12 @@ class StackedNet:
             shared: whether ``x`` is shared by all models.
             tape: an empty list to fill with what :meth:`backward` needs (training only).
         """
-        k = self.count
-        h, layout, owned = x, ("shared" if shared else "per_model"), False
-        for i, layer in enumerate(self.layers):
-            saved: Any = None
-            if isinstance(layer, nn.ReLU):
-                h = torch.relu_(h) if owned else torch.relu(h)  # in place on our own output
-                saved = h
-            elif isinstance(layer, nn.Flatten):
-                saved = (h.shape, layout)
-                if layout == "grouped":  # [B, K * C, H, W] -> [K, C * H * W, B]
-                    h, layout = h.reshape(h.shape[0], k, -1).permute(1, 2, 0), "features"
-                elif layout == "per_model":  # [K, B, *shape] -> [K, prod(shape), B]
-                    h, layout = h.flatten(2).transpose(1, 2), "features"
-                else:
-                    h = h.flatten(1)
-            elif isinstance(layer, nn.Linear):
-                weight, bias = params[f"{i}.weight"], params[f"{i}.bias"]
-                if layout == "per_model":  # [K, B, in] -> [K, in, B]
-                    h = h.transpose(1, 2)
-                saved = h
-                if layout == "shared":  # [K * out, in] @ [in, B]: one matmul for all models
-                    h = torch.addmm(bias.flatten(0, 1), weight.flatten(0, 1), h.t())
-                    h = h.view(k, -1, h.shape[1])
-                else:
-                    h = torch.baddbmm(bias, weight, h)
-                layout, owned = "features", True
-            else:  # nn.Conv2d or nn.MaxPool2d
-                if layout == "per_model":  # [K, B, C, H, W] -> [B, K * C, H, W]
-                    h, layout = h.transpose(0, 1).flatten(1, 2), "grouped"
-                h = h.contiguous(memory_format=torch.channels_last)
-                if isinstance(layer, nn.MaxPool2d):
-                    out, indices = torch.ops.aten.max_pool2d_with_indices(h, *_pool_args(layer))
-                    saved, h = (h, indices), out
-                else:
-                    groups = layer.groups * (1 if layout == "shared" else k)
-                    weight, bias = params[f"{i}.weight"], params[f"{i}.bias"]
-                    saved = (h, groups)
-                    h = F.conv2d(
-                        h, weight, bias, layer.stride, layer.padding, layer.dilation, groups
-                    )
-                    layout = "grouped"
-                owned = True
+        flow = Flow(x, "shared" if shared else "per_model", False, self.count)
+        for layer, handler, names in zip(self.layers, self.handlers, self._names, strict=True):
+            saved = handler.forward(layer, {n: params[full] for n, full in names}, flow)
             if tape is not None:
                 tape.append(saved)
-        return h.transpose(1, 2)
+        return flow.h.transpose(1, 2)
 
     def backward(
         self,
@@ -203,70 +169,57 @@ class StackedNet:
             With ``max_norm``, the per-record gradient norms ``[K, B]`` before clipping.
         """
         grad = grad.transpose(1, 2)  # feature-major, like the activations
-        clipping = max_norm is not None
-        pending: list[tuple[int, torch.Tensor, torch.Tensor]] = []
-        norms2: torch.Tensor | float = 0.0
+        step = BackwardStep(count=self.count, needs_input_grad=True, clipping=max_norm is not None)
         for i in range(len(self.layers) - 1, self._first_weighted - 1, -1):
-            layer, saved = self.layers[i], tape[i]
-            needs_input_grad = i > self._first_weighted
-            if isinstance(layer, nn.ReLU):  # d relu(z) / dz = 1[relu(z) > 0]
-                grad = torch.ops.aten.threshold_backward(grad, saved, 0)
-            elif isinstance(layer, nn.Flatten):
-                shape, layout = saved
-                if layout == "grouped":
-                    grad = grad.permute(2, 0, 1).reshape(shape)
-                    grad = grad.contiguous(memory_format=torch.channels_last)
-                else:
-                    grad = grad.transpose(1, 2).reshape(shape)
-            elif isinstance(layer, nn.Linear):  # z = W h + b: dW = g h^T, db = sum_B g, dh = W^T g
-                weight = params[f"{i}.weight"]
-                if clipping:
-                    norms2 = norms2 + clipping_lib.linear_norms2(grad, saved)
-                    pending.append((i, grad, saved))
-                else:
-                    torch.bmm(grad, saved.transpose(1, 2), out=grads[f"{i}.weight"])
-                    torch.sum(grad, dim=2, keepdim=True, out=grads[f"{i}.bias"])
-                if needs_input_grad:
-                    grad = torch.bmm(weight.transpose(1, 2), grad)
-            elif isinstance(layer, nn.MaxPool2d):
-                inputs, indices = saved
-                grad = torch.ops.aten.max_pool2d_with_indices_backward(
-                    grad, inputs, *_pool_args(layer), indices
-                )
-            else:  # nn.Conv2d
-                inputs, groups = saved
-                weight = params[f"{i}.weight"]
-                if clipping:
-                    per_weight, per_bias = clipping_lib.conv_per_sample(
-                        grad, inputs, layer, self.count
-                    )
-                    norms2 = norms2 + clipping_lib.conv_norms2(per_weight, per_bias)
-                    pending.append((i, per_weight, per_bias))
-                mask = [needs_input_grad, not clipping, not clipping]
-                if any(mask):
-                    grad_input, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
-                        grad, inputs, weight, [weight.shape[0]], _pair(layer.stride),
-                        _pair(layer.padding), _pair(layer.dilation), False, [0, 0], groups,
-                        mask,
-                    )  # fmt: skip
-                    if not clipping:
-                        grads[f"{i}.weight"].copy_(grad_weight)
-                        grads[f"{i}.bias"].copy_(grad_bias)
-                    grad = grad_input
-        if not clipping:
+            step.needs_input_grad = i > self._first_weighted
+            names = self._names[i]
+            grad = self.handlers[i].backward(
+                self.layers[i],
+                {n: params[full] for n, full in names},
+                {n: grads[full] for n, full in names},
+                tape[i],
+                grad,
+                step,
+            )
+        if max_norm is None:
             return None
+        norms2: torch.Tensor | float = 0.0
+        for term in step.terms:
+            norms2 = norms2 + term.norms2
         assert isinstance(norms2, torch.Tensor)
         factor = clipping_lib.clip_factors(norms2, max_norm)  # [K, B]
-        for i, first, second in pending:
-            if isinstance(self.layers[i], nn.Linear):  # first: d [K, out, B]; second: h
-                scaled = first * factor[:, None, :]
-                torch.bmm(scaled, second.transpose(1, 2), out=grads[f"{i}.weight"])
-                torch.sum(scaled, dim=2, keepdim=True, out=grads[f"{i}.bias"])
-            else:  # first: [B, K, out, in*kh*kw]; second: [B, K, out]
-                out = grads[f"{i}.weight"]
-                out.copy_(torch.einsum("kb,bkoc->koc", factor, first).reshape(out.shape))
-                grads[f"{i}.bias"].copy_(torch.einsum("kb,bko->ko", factor, second).reshape(-1))
+        for term in step.terms:
+            term.write(factor)
         return norms2.sqrt()
+
+    # -- the engine interface (:mod:`~leakbench.training.engine`) ----------------------
+
+    def gradient(
+        self,
+        params: Mapping[str, torch.Tensor],
+        grads: Mapping[str, torch.Tensor],
+        x: torch.Tensor,
+        y: torch.Tensor,
+        *,
+        weight: torch.Tensor | None,
+        max_norm: float | None,
+        generators: Sequence[torch.Generator],
+    ) -> torch.Tensor | None:
+        """One step's loss gradient into ``grads`` (see :meth:`backward`).
+
+        ``x`` is ``[K, B, *input_shape]``, ``y`` the labels ``[K * B]``, ``weight`` the
+        per-record weights of :func:`cross_entropy_grad`. No layer on the fast path draws
+        random numbers, so ``generators`` is unused.
+        """
+        tape: list[Any] = []
+        logits = self.forward(params, x, shared=False, tape=tape)
+        return self.backward(
+            params, grads, tape, cross_entropy_grad(logits, y, weight), max_norm=max_norm
+        )
+
+    def logits(self, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Every model's logits ``[K, B, C]`` on one shared batch ``x`` (eval mode)."""
+        return self.forward(params, x, shared=True)
 
 
 def cross_entropy_grad(
@@ -298,19 +251,3 @@ def cross_entropy_grad(
     else:
         grad.mul_(weights.view(count, 1, batch))
     return grad.transpose(1, 2)
-
-
-def _pair(value: int | tuple[int, ...]) -> list[int]:
-    return [value, value] if isinstance(value, int) else list(value)
-
-
-def _pool_args(layer: nn.MaxPool2d) -> tuple[list[int], list[int], list[int], list[int], bool]:
-    """``kernel_size, stride, padding, dilation, ceil_mode`` as ATen's pooling ops take them."""
-    stride = layer.stride if layer.stride is not None else layer.kernel_size
-    return (
-        _pair(layer.kernel_size),
-        _pair(stride),
-        _pair(layer.padding),
-        _pair(layer.dilation),
-        layer.ceil_mode,
-    )

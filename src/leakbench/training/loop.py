@@ -1,0 +1,97 @@
+"""The one training loop: plain training and DP-SGD, fast path and fallback alike.
+
+Each step takes the sampler's next batch (model k's rows in row k), has the engine write
+the loss gradient into the flat gradient buffer (for DP-SGD, the sum of clipped
+per-record gradients, then per-model noise and the ``1 / (q n)`` scale of
+:class:`~leakbench.training.private.PrivateStep`), adds the gradient of the hooks'
+parameter loss, applies their gradient transform, and takes one optimiser step on the
+flat buffer; the callback runs after each round or step (:mod:`~leakbench.training.hooks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from leakbench.errors import ConfigError
+from leakbench.training.engine import Engine
+from leakbench.training.hooks import Hooks, Progress
+from leakbench.training.private import PrivateStep, add_noise
+from leakbench.training.samplers import Sampler
+
+
+def train_loop(
+    *,
+    engine: Engine,
+    flat: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    rows: torch.Tensor,
+    generators: Sequence[torch.Generator],
+    sampler: Sampler,
+    hooks: Hooks,
+    private: PrivateStep | None,
+) -> None:
+    """Train the K models whose parameters are ``flat`` (``flat.grad`` is the gradient
+    buffer, overwritten each step).
+
+    Args:
+        engine: runs the models' passes.
+        flat: the flat parameter buffer, with ``flat.grad`` of the same size.
+        optimizer: steps ``flat``.
+        x: the pool's inputs ``[N, *input_shape]`` on the device.
+        y: the pool's labels ``[N]`` on the device.
+        rows: int64 ``[K, n]``, model k's pool rows.
+        generators: model k's generator (batches, dropout masks, DP noise).
+        sampler: the rounds of batches.
+        hooks: the gradient transform, parameter loss and callback.
+        private: DP-SGD's clipping and noise, or None.
+    """
+    count = rows.shape[0]
+    weights, grads = engine.views(flat), engine.views(flat.grad)
+    params, module_grads = engine.unpack(flat), engine.unpack(flat.grad)
+    noise = None if private is None else torch.empty(engine.size)
+    step = 0
+    for round_index, batches in enumerate(sampler.rounds(rows, generators)):
+        for batch in batches:
+            idx = batch.index.reshape(-1).to(x.device)
+            xb = x.index_select(0, idx).view(count, batch.index.shape[1], *x.shape[1:])
+            engine.gradient(
+                weights,
+                grads,
+                xb,
+                y.index_select(0, idx),
+                weight=None if batch.weight is None else batch.weight.to(x.device),
+                max_norm=None if private is None else private.max_norm,
+                generators=generators,
+            )
+            if private is not None:
+                add_noise(engine, flat.grad, generators, private.std, noise)
+                flat.grad.mul_(private.scale)
+            if hooks.param_loss is not None:
+                flat.grad.add_(_param_loss_grad(engine, flat, hooks))
+            if hooks.grad_transform is not None:
+                hooks.grad_transform(module_grads, params)
+            optimizer.step()
+            step += 1
+            if hooks.callback is not None and hooks.every == "step":
+                hooks.callback(Progress(round_index, step, params))
+        if hooks.callback is not None and hooks.every == "round":
+            hooks.callback(Progress(round_index, step, params))
+
+
+def _param_loss_grad(engine: Engine, flat: torch.Tensor, hooks: Hooks) -> torch.Tensor:
+    """Gradient of ``sum_k param_loss(params)[k]`` with respect to the flat buffer."""
+    assert hooks.param_loss is not None
+    with torch.enable_grad():
+        leaf = flat.detach().requires_grad_(True)
+        loss = hooks.param_loss(engine.unpack(leaf))
+        if loss.shape != (engine.count,):
+            raise ConfigError(
+                f"param_loss: a result of shape {list(loss.shape)} is not allowed; "
+                f"allowed: one loss per model, shape [{engine.count}]"
+            )
+        (grad,) = torch.autograd.grad(loss.sum(), leaf)
+    return grad
