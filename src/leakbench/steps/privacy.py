@@ -11,19 +11,28 @@ from leakbench.attacks.base import cross_entropy
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz
 from leakbench.names import CellId, variant_label
-from leakbench.privacy import audit_scores, row_epsilon
+from leakbench.privacy import DPConfig, audit_scores, row_epsilon
 from leakbench.privacy.canaries import Canaries, make_canaries
 from leakbench.reporting.figures import save_figure
-from leakbench.reporting.privacy import audit_figure, audit_table, tradeoff_figure, tradeoff_table
+from leakbench.reporting.privacy import (
+    audit_figure,
+    audit_table,
+    tradeoff_figure,
+    tradeoff_table,
+    whitebox_figure,
+    whitebox_table,
+)
 from leakbench.reporting.records import MetricsRecord, load_records
 from leakbench.reporting.tables import write_table_csv, write_table_md
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies.membership import role_seeds
 from leakbench.studies.splits import MembershipSplits
+from leakbench.studies.whitebox_audit import AuditCell, whitebox_audit
 from leakbench.training import TrainConfig, load_models, predict_logits, save_models, train_stacked
 
 STUDY = "privacy"
+WHITEBOX = "whitebox"  # the white-box audit cell's variant name
 
 
 def train_canary_target(*, job: Job, files: Files) -> None:
@@ -106,10 +115,38 @@ def audit(*, job: Job, files: Files) -> None:
     ).write(files.output())
 
 
+def audit_whitebox(*, job: Job, files: Files) -> None:
+    """The white-box audits of the purpose-built cell (``audit`` setting,
+    :class:`~leakbench.studies.whitebox_audit.AuditCell`) at the job's privacy variant:
+    every-iterate and final-model bounds, the accountant's epsilon, the ceiling and the
+    optimal-test bound, in one record."""
+    configure_torch()
+    dataset = job.wildcard("dataset")
+    data = Pool.load(files.input("pool"))
+    cell = AuditCell.from_mapping({**job.setting("audit"), "dataset": dataset})
+    dp = DPConfig.from_mapping(job.row["privacy"])
+    name = variant_label(WHITEBOX, dp.epsilon)
+    seed = derive_seed(job.config_seed, STUDY, dataset, name)
+    result = whitebox_audit(
+        x=data.x, y=data.y, num_classes=data.num_classes, cell=cell, dp=dp, seed=seed
+    )
+    MetricsRecord.build(
+        study=STUDY,
+        dataset=dataset,
+        variant=name,
+        attack="dirac_canary",
+        grid={**job.row, "audit": dict(job.setting("audit")), "variant": name},
+        seeds={"config": job.config_seed, "audit": seed},
+        metrics=result.as_dict(),
+    ).write(files.output())
+
+
 def aggregate(*, files: Files) -> None:
-    """The trade-off and audit tables and figures, and the DVC summary
+    """The trade-off, audit and white-box audit tables and figures, and the DVC summary
     ``{"audit": {dataset/cell: {epsilon: [accountant, lower bound]}}, "tradeoff": ...}``,
-    from the records of the inputs ``membership``, ``audits`` and ``property_poisoning``."""
+    from the records of the inputs ``membership``, ``audits``, ``property_poisoning`` and
+    ``whitebox``; each white-box auditor is a cell ``<dataset>/whitebox-<auditor>`` of the
+    summary's ``audit``, with its ceiling and optimal-test bound beside its bound."""
     audit_records = load_records(paths=files.input_list("audits"))
     audited = audit_table(records=audit_records)
     tradeoff = tradeoff_table(
@@ -130,6 +167,17 @@ def aggregate(*, files: Files) -> None:
             ),
             "epsilon_lower": round(row.epsilon_lower, 4),
         }
+    whitebox = whitebox_table(records=load_records(paths=files.input_list("whitebox")))
+    write_table_csv(table=whitebox, path=files.output("whitebox_csv"))
+    write_table_md(table=whitebox, path=files.output("whitebox_md"))
+    for row in whitebox.itertuples(index=False):
+        cell = str(CellId.of(("dataset", "cell"), (row.dataset, f"{WHITEBOX}-{row.audit}")))
+        summary["audit"].setdefault(cell, {})[f"{row.epsilon:g}"] = {
+            "accountant_epsilon": round(row.accountant_epsilon, 4),
+            "epsilon_lower": round(row.epsilon_lower, 4),
+            "ceiling": round(row.ceiling, 4),
+            "optimal": round(row.optimal, 4),
+        }
     for row in tradeoff.itertuples(index=False):
         parts = [row.study, row.dataset, row.cell, row.attack]
         if row.study == "property_poisoning":
@@ -140,3 +188,4 @@ def aggregate(*, files: Files) -> None:
     write_json(files.output("summary"), summary)
     save_figure(figure=tradeoff_figure(table=tradeoff), stem=files.stem("png"))
     save_figure(figure=audit_figure(table=audited), stem=files.stem("audit_png"))
+    save_figure(figure=whitebox_figure(table=whitebox), stem=files.stem("whitebox_png"))

@@ -71,7 +71,7 @@ class AuditCell:
     batch_size: int = 100
     epochs: int = 1
     lr: float = 0.1
-    trials: int = 4000
+    trials: int = 10000
     canary_norm: float = 10.0
     repeats: int = 11
 
