@@ -59,6 +59,7 @@ rule audit_membership:
     params:
         row=private_row("membership"),
         attack=AUDIT_ATTACK,
+        guesses=config["privacy"]["canary_guesses"],
         delta=config["privacy"]["delta"],
         seed=config["seed"],
     log:

@@ -321,8 +321,8 @@ def whitebox_figure(*, table: pd.DataFrame) -> Figure:
         ax = figure.subplots()
         first = table.drop_duplicates(["dataset", "epsilon"]).sort_values("epsilon")
         x = first.epsilon.to_numpy(dtype=float)
-        ax.plot(x, first.accountant_epsilon, "k--", linewidth=0.8, label="accountant epsilon")
-        ax.plot(x, first.ceiling, ":", color="0.4", label="ceiling (trials)")
+        ax.plot(x, first.accountant_epsilon, "k_--", ms=9, lw=0.8, label="accountant epsilon")
+        ax.plot(x, first.ceiling, "v:", ms=3, color="0.4", label="ceiling (trials)")
         ax.plot(x, first.optimal, "s-", ms=3, color=colors[0], label="optimal test")
         for i, (audit, part) in enumerate(table.groupby("audit", sort=True)):
             part = part.sort_values("epsilon")

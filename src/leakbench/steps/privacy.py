@@ -11,7 +11,7 @@ from leakbench.attacks.base import cross_entropy
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz
 from leakbench.names import CellId, variant_label
-from leakbench.privacy import DPConfig, audit_scores, row_epsilon
+from leakbench.privacy import DPConfig, audit_scores, one_run_audit, row_epsilon
 from leakbench.privacy.canaries import Canaries, make_canaries
 from leakbench.reporting.figures import save_figure
 from leakbench.reporting.privacy import (
@@ -67,26 +67,36 @@ def train_canary_target(*, job: Job, files: Files) -> None:
     save_models(files.output("model"), models)
 
 
-def _canary_bound(*, files: Files, delta: float, seed: int) -> dict[str, Any]:
-    """The audit on the canaries: the loss attack's score -CE(f(x), y) of each canary."""
+def _canary_bound(*, files: Files, delta: float, guesses: int) -> dict[str, Any]:
+    """The one-run audit on the canaries (Steinke, Nasr and Jagielski 2023, the valid
+    bound for m canaries inserted by fair coins into one training run): the loss attack's
+    score -CE(f(x), y) ranks them, the top ``guesses`` are guessed in and the bottom
+    ``guesses`` out, and the bound comes from the number of correct guesses."""
     data = Pool.load(files.input("canary_pool"))
     marks = Canaries.from_arrays(read_npz(files.input("canaries")))
     logits = predict_logits(load_models(files.input("canary_model")), data.x[marks.rows])[0]
-    result = audit_scores(
-        scores=-cross_entropy(logits, marks.labels), member=marks.inserted, delta=delta, seed=seed
+    result = one_run_audit(
+        scores=-cross_entropy(logits, marks.labels),
+        included=marks.inserted,
+        k_plus=guesses,
+        k_minus=guesses,
+        delta=delta,
     )
     return {
         "canaries": int(marks.rows.size),
         "canary_epsilon_lower": result.epsilon_lower,
-        "canary_counts": [result.tp, result.fn, result.fp, result.tn],
+        "canary_guesses": result.guesses,
+        "canary_correct": result.correct,
+        "canary_ceiling": result.ceiling,
     }
 
 
 def audit(*, job: Job, files: Files) -> None:
     """The empirical epsilon lower bound of one membership variant's target model, from
     the ``attack`` setting's scores on its members and non-members, and (with the inputs
-    ``canary_pool``, ``canary_model`` and ``canaries``) from the canary target's losses on
-    its canaries, next to the epsilon the accountant reports."""
+    ``canary_pool``, ``canary_model`` and ``canaries``) the one-run bound from the canary
+    target's losses on its canaries (``guesses`` setting), next to the epsilon the
+    accountant reports."""
     dataset = job.wildcard("dataset")
     privacy = load_models(files.input("target")).privacy
     data = read_npz(files.input("scores"))
@@ -97,7 +107,9 @@ def audit(*, job: Job, files: Files) -> None:
         scores=data["score"], member=data["member"].astype(bool), delta=delta, seed=audit_seed
     )
     canary = files.input_list("canaries")
-    extra = _canary_bound(files=files, delta=delta, seed=audit_seed) if canary else {}
+    extra = (
+        _canary_bound(files=files, delta=delta, guesses=job.setting("guesses")) if canary else {}
+    )
     MetricsRecord.build(
         study=STUDY,
         dataset=dataset,
