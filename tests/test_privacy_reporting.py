@@ -113,3 +113,44 @@ def test_empty_inputs_are_refused():
     del bad.metrics["auc"]
     with pytest.raises(RecordError, match=r"membership/purchase_synth/mlp.eps1/loss: metrics\.auc"):
         tradeoff_table(membership=[bad], audits=[], property_poisoning=[])
+
+
+def _whitebox(epsilon, spent, every, final):
+    variant = f"whitebox.eps{epsilon:g}"
+    metrics = {
+        "target_epsilon": epsilon,
+        "epsilon": spent,
+        "noise_multiplier": 1.0,
+        "sample_rate": 1.0,
+        "steps": 1,
+        "trials": 1000,
+        "with_canary": 500,
+        "every_iterate": every,
+        "final_model": final,
+        "ceiling": 4.2,
+        "optimal": 1.5,
+    }
+    grid = {"privacy": {**DP, "epsilon": epsilon}, "variant": variant}
+    return _base("privacy", variant, "dirac_canary", grid, metrics, dataset="adult")
+
+
+def test_whitebox_table_has_one_row_per_auditor_and_flags_a_bound_above_the_accountant():
+    from leakbench.reporting.privacy import whitebox_figure, whitebox_table
+
+    table = whitebox_table(records=[_whitebox(1.0, 0.99, 0.2, 1.3), _whitebox(8.0, 7.9, 2.0, 1.0)])
+    assert list(table.epsilon) == [8.0, 8.0, 1.0, 1.0]
+    assert list(table.audit) == ["every_iterate", "final_model"] * 2
+    assert list(table.epsilon_lower) == [2.0, 1.0, 0.2, 1.3]
+    assert list(table.within_budget) == [True, True, True, False]  # 1.3 > 0.99
+    assert list(table.optimal) == [1.5] * 4 and list(table.ceiling) == [4.2] * 4
+    figure = whitebox_figure(table=table)
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert labels == [
+        "accountant epsilon",
+        "ceiling (trials)",
+        "optimal test",
+        "every iterate",
+        "final model",
+    ]
+    with pytest.raises(RecordError, match="dp_whitebox: no rows"):
+        whitebox_figure(table=table.iloc[:0])

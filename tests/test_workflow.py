@@ -144,6 +144,22 @@ def test_dp_variants_share_seeds_and_stay_within_their_budget(runs):
     assert all(line.endswith(",True") for line in table[1:]), table
 
 
+def test_no_audit_exceeds_the_accountant_at_any_epsilon(runs):
+    import json
+
+    summary = json.loads((runs["1"] / "results/metrics/privacy.json").read_text())["audit"]
+    assert "adult/whitebox-every_iterate" in summary and "adult/whitebox-final_model" in summary
+    finite = [
+        point
+        for cell in summary.values()
+        for point in cell.values()
+        if point["accountant_epsilon"] is not None
+    ]
+    assert len(finite) == 3  # the membership cell and both white-box auditors at epsilon 2
+    for point in finite:
+        assert 0 <= point["epsilon_lower"] <= point["accountant_epsilon"], point
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [

@@ -9,6 +9,20 @@ PROPERTY_RECORD = (
 
 
 CANARY = f"{MEMBERSHIP}/{{privacy}}/canary"
+WHITEBOX = "results/audit/whitebox/{dataset}/{privacy}.json"
+
+
+def whitebox_audits():
+    """The white-box audit records: the audit cell's dataset at every finite epsilon."""
+    from leakbench.studies.dp_axis import variant_names
+
+    names = [name for name in variant_names(config["privacy"]) if name != "nodp"]
+    return expand(WHITEBOX, dataset=config["privacy"]["audit"]["dataset"], privacy=names)
+
+
+def whitebox_row(wildcards):
+    """The white-box audit job's row: its privacy variant's DP settings."""
+    return with_privacy({}, wildcards)
 
 
 rule train_canary_membership:
@@ -45,6 +59,7 @@ rule audit_membership:
     params:
         row=private_row("membership"),
         attack=AUDIT_ATTACK,
+        guesses=config["privacy"]["canary_guesses"],
         delta=config["privacy"]["delta"],
         seed=config["seed"],
     log:
@@ -53,6 +68,27 @@ rule audit_membership:
         ENV
     script:
         "../scripts/audit_membership.py"
+
+
+rule audit_whitebox:
+    input:
+        code=imports_of("audit_whitebox.py"),
+        pool="results/data/{dataset}/pool.npz",
+    output:
+        WHITEBOX,
+    params:
+        row=whitebox_row,
+        audit=config["privacy"]["audit"],
+        seed=config["seed"],
+    log:
+        "results/logs/audit_whitebox/{dataset}/{privacy}.log",
+    benchmark:
+        "results/benchmarks/audit_whitebox/{dataset}/{privacy}.tsv"
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/audit_whitebox.py"
 
 
 rule aggregate_privacy:
@@ -64,6 +100,7 @@ rule aggregate_privacy:
             attack=config["membership"]["attacks"],
         ),
         audits=dp_cells("membership", AUDIT),
+        whitebox=whitebox_audits(),
         property_poisoning=dp_cells(
             "property_poisoning",
             PROPERTY_RECORD,

@@ -256,3 +256,92 @@ def audit_figure(*, table: pd.DataFrame) -> Figure:
         ax.grid(True, linewidth=0.3)
         ax.legend(loc="upper left", fontsize=5)
     return figure
+
+
+WHITEBOX_COLUMNS = (
+    "dataset",
+    "epsilon",
+    "accountant_epsilon",
+    "noise_multiplier",
+    "sample_rate",
+    "steps",
+    "trials",
+    "audit",
+    "epsilon_lower",
+    "ceiling",
+    "optimal",
+    "within_budget",
+)
+WHITEBOX_AUDITS = ("every_iterate", "final_model")  # the white-box auditors' metric names
+
+
+def whitebox_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
+    """Two rows per white-box audit record (Nasr et al. 2021, section 3), one per auditor
+    (every iterate, final model): its 95% lower bound beside the accountant's epsilon, the
+    Clopper-Pearson ceiling of the trial count and the optimal-test bound of the exact
+    mechanism; ``within_budget`` says whether the bound is at most the accountant's."""
+    rows = []
+    for r in records:
+        spent = float(r.value("metrics", "epsilon"))
+        for audit in WHITEBOX_AUDITS:
+            lower = float(r.value("metrics", audit))
+            rows.append(
+                {
+                    "dataset": r.dataset,
+                    "epsilon": float(r.value("metrics", "target_epsilon")),
+                    "accountant_epsilon": spent,
+                    **{
+                        key: r.value("metrics", key)
+                        for key in ("noise_multiplier", "sample_rate", "steps", "trials")
+                    },
+                    "audit": audit,
+                    "epsilon_lower": lower,
+                    "ceiling": float(r.value("metrics", "ceiling")),
+                    "optimal": float(r.value("metrics", "optimal")),
+                    "within_budget": lower <= spent,
+                }
+            )
+    table = pd.DataFrame(rows, columns=list(WHITEBOX_COLUMNS))
+    order = ["dataset", "epsilon", "audit"]
+    return table.sort_values(order, ascending=[True, False, True]).reset_index(drop=True)
+
+
+def whitebox_figure(*, table: pd.DataFrame) -> Figure:
+    """Per epsilon, the white-box audits' lower bounds beside the accountant's epsilon, the
+    ceiling of the trial count and the optimal-test bound, so a reader sees whether the
+    audit, the trial count or the mechanism is the limit."""
+    if table.empty:
+        raise RecordError("dp_whitebox: no rows to plot")
+    finite = sorted({float(e) for e in table.epsilon})
+    with matplotlib.style.context(["default", STYLE]):
+        colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        figure = Figure(figsize=(PANEL_INCHES * 1.3, PANEL_INCHES * 1.15))
+        FigureCanvasAgg(figure)
+        figure.set_layout_engine("constrained")
+        ax = figure.subplots()
+        first = table.drop_duplicates(["dataset", "epsilon"]).sort_values("epsilon")
+        x = first.epsilon.to_numpy(dtype=float)
+        ax.plot(x, first.accountant_epsilon, "k_--", ms=9, lw=0.8, label="accountant epsilon")
+        ax.plot(x, first.ceiling, "v:", ms=3, color="0.4", label="ceiling (trials)")
+        ax.plot(x, first.optimal, "s-", ms=3, color=colors[0], label="optimal test")
+        for i, (audit, part) in enumerate(table.groupby("audit", sort=True)):
+            part = part.sort_values("epsilon")
+            marker = "o" if audit == "every_iterate" else "x"
+            ax.plot(
+                part.epsilon,
+                part.epsilon_lower,
+                marker,
+                ms=4,
+                color=colors[(i + 1) % len(colors)],
+                label=audit.replace("_", " "),
+            )
+        ax.set_xscale("log")
+        ticks = _ticks(finite)
+        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("target epsilon (delta fixed)")
+        ax.set_ylabel("epsilon (95% lower bounds)")
+        ax.set_title("White-box Dirac-canary audit of DP-SGD", fontsize=7)
+        ax.grid(True, linewidth=0.3)
+        ax.legend(loc="upper left", fontsize=5)
+    return figure

@@ -11,19 +11,28 @@ from leakbench.attacks.base import cross_entropy
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz
 from leakbench.names import CellId, variant_label
-from leakbench.privacy import audit_scores, row_epsilon
+from leakbench.privacy import DPConfig, audit_scores, one_run_audit, row_epsilon
 from leakbench.privacy.canaries import Canaries, make_canaries
 from leakbench.reporting.figures import save_figure
-from leakbench.reporting.privacy import audit_figure, audit_table, tradeoff_figure, tradeoff_table
+from leakbench.reporting.privacy import (
+    audit_figure,
+    audit_table,
+    tradeoff_figure,
+    tradeoff_table,
+    whitebox_figure,
+    whitebox_table,
+)
 from leakbench.reporting.records import MetricsRecord, load_records
 from leakbench.reporting.tables import write_table_csv, write_table_md
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies.membership import role_seeds
 from leakbench.studies.splits import MembershipSplits
+from leakbench.studies.whitebox_audit import AuditCell, whitebox_audit
 from leakbench.training import TrainConfig, load_models, predict_logits, save_models, train_stacked
 
 STUDY = "privacy"
+WHITEBOX = "whitebox"  # the white-box audit cell's variant name
 
 
 def train_canary_target(*, job: Job, files: Files) -> None:
@@ -58,26 +67,36 @@ def train_canary_target(*, job: Job, files: Files) -> None:
     save_models(files.output("model"), models)
 
 
-def _canary_bound(*, files: Files, delta: float, seed: int) -> dict[str, Any]:
-    """The audit on the canaries: the loss attack's score -CE(f(x), y) of each canary."""
+def _canary_bound(*, files: Files, delta: float, guesses: int) -> dict[str, Any]:
+    """The one-run audit on the canaries (Steinke, Nasr and Jagielski 2023, the valid
+    bound for m canaries inserted by fair coins into one training run): the loss attack's
+    score -CE(f(x), y) ranks them, the top ``guesses`` are guessed in and the bottom
+    ``guesses`` out, and the bound comes from the number of correct guesses."""
     data = Pool.load(files.input("canary_pool"))
     marks = Canaries.from_arrays(read_npz(files.input("canaries")))
     logits = predict_logits(load_models(files.input("canary_model")), data.x[marks.rows])[0]
-    result = audit_scores(
-        scores=-cross_entropy(logits, marks.labels), member=marks.inserted, delta=delta, seed=seed
+    result = one_run_audit(
+        scores=-cross_entropy(logits, marks.labels),
+        included=marks.inserted,
+        k_plus=guesses,
+        k_minus=guesses,
+        delta=delta,
     )
     return {
         "canaries": int(marks.rows.size),
         "canary_epsilon_lower": result.epsilon_lower,
-        "canary_counts": [result.tp, result.fn, result.fp, result.tn],
+        "canary_guesses": result.guesses,
+        "canary_correct": result.correct,
+        "canary_ceiling": result.ceiling,
     }
 
 
 def audit(*, job: Job, files: Files) -> None:
     """The empirical epsilon lower bound of one membership variant's target model, from
     the ``attack`` setting's scores on its members and non-members, and (with the inputs
-    ``canary_pool``, ``canary_model`` and ``canaries``) from the canary target's losses on
-    its canaries, next to the epsilon the accountant reports."""
+    ``canary_pool``, ``canary_model`` and ``canaries``) the one-run bound from the canary
+    target's losses on its canaries (``guesses`` setting), next to the epsilon the
+    accountant reports."""
     dataset = job.wildcard("dataset")
     privacy = load_models(files.input("target")).privacy
     data = read_npz(files.input("scores"))
@@ -88,7 +107,9 @@ def audit(*, job: Job, files: Files) -> None:
         scores=data["score"], member=data["member"].astype(bool), delta=delta, seed=audit_seed
     )
     canary = files.input_list("canaries")
-    extra = _canary_bound(files=files, delta=delta, seed=audit_seed) if canary else {}
+    extra = (
+        _canary_bound(files=files, delta=delta, guesses=job.setting("guesses")) if canary else {}
+    )
     MetricsRecord.build(
         study=STUDY,
         dataset=dataset,
@@ -106,10 +127,38 @@ def audit(*, job: Job, files: Files) -> None:
     ).write(files.output())
 
 
+def audit_whitebox(*, job: Job, files: Files) -> None:
+    """The white-box audits of the purpose-built cell (``audit`` setting,
+    :class:`~leakbench.studies.whitebox_audit.AuditCell`) at the job's privacy variant:
+    every-iterate and final-model bounds, the accountant's epsilon, the ceiling and the
+    optimal-test bound, in one record."""
+    configure_torch()
+    dataset = job.wildcard("dataset")
+    data = Pool.load(files.input("pool"))
+    cell = AuditCell.from_mapping({**job.setting("audit"), "dataset": dataset})
+    dp = DPConfig.from_mapping(job.row["privacy"])
+    name = variant_label(WHITEBOX, dp.epsilon)
+    seed = derive_seed(job.config_seed, STUDY, dataset, name)
+    result = whitebox_audit(
+        x=data.x, y=data.y, num_classes=data.num_classes, cell=cell, dp=dp, seed=seed
+    )
+    MetricsRecord.build(
+        study=STUDY,
+        dataset=dataset,
+        variant=name,
+        attack="dirac_canary",
+        grid={**job.row, "audit": dict(job.setting("audit")), "variant": name},
+        seeds={"config": job.config_seed, "audit": seed},
+        metrics=result.as_dict(),
+    ).write(files.output())
+
+
 def aggregate(*, files: Files) -> None:
-    """The trade-off and audit tables and figures, and the DVC summary
+    """The trade-off, audit and white-box audit tables and figures, and the DVC summary
     ``{"audit": {dataset/cell: {epsilon: [accountant, lower bound]}}, "tradeoff": ...}``,
-    from the records of the inputs ``membership``, ``audits`` and ``property_poisoning``."""
+    from the records of the inputs ``membership``, ``audits``, ``property_poisoning`` and
+    ``whitebox``; each white-box auditor is a cell ``<dataset>/whitebox-<auditor>`` of the
+    summary's ``audit``, with its ceiling and optimal-test bound beside its bound."""
     audit_records = load_records(paths=files.input_list("audits"))
     audited = audit_table(records=audit_records)
     tradeoff = tradeoff_table(
@@ -130,6 +179,17 @@ def aggregate(*, files: Files) -> None:
             ),
             "epsilon_lower": round(row.epsilon_lower, 4),
         }
+    whitebox = whitebox_table(records=load_records(paths=files.input_list("whitebox")))
+    write_table_csv(table=whitebox, path=files.output("whitebox_csv"))
+    write_table_md(table=whitebox, path=files.output("whitebox_md"))
+    for row in whitebox.itertuples(index=False):
+        cell = str(CellId.of(("dataset", "cell"), (row.dataset, f"{WHITEBOX}-{row.audit}")))
+        summary["audit"].setdefault(cell, {})[f"{row.epsilon:g}"] = {
+            "accountant_epsilon": round(row.accountant_epsilon, 4),
+            "epsilon_lower": round(row.epsilon_lower, 4),
+            "ceiling": round(row.ceiling, 4),
+            "optimal": round(row.optimal, 4),
+        }
     for row in tradeoff.itertuples(index=False):
         parts = [row.study, row.dataset, row.cell, row.attack]
         if row.study == "property_poisoning":
@@ -140,3 +200,4 @@ def aggregate(*, files: Files) -> None:
     write_json(files.output("summary"), summary)
     save_figure(figure=tradeoff_figure(table=tradeoff), stem=files.stem("png"))
     save_figure(figure=audit_figure(table=audited), stem=files.stem("audit_png"))
+    save_figure(figure=whitebox_figure(table=whitebox), stem=files.stem("whitebox_png"))

@@ -1,0 +1,273 @@
+"""The purpose-built white-box audit cell of leakbench's own DP-SGD (Nasr et al. 2021,
+"Adversary instantiation", section 3: the gradient-canary adversary that sees every iterate,
+and the one that sees only the final model).
+
+``trials`` models of one architecture train stacked, all on the same ``records`` pool
+records with one extra input feature that is zero in every record, through the library's
+DP-SGD (plain SGD, no weight decay). A seeded fair coin puts the canary in about half of
+them: a Dirac gradient along the weight of class 0 on the zero feature, a coordinate no
+record's gradient touches, inserted where a seeded Poisson draw at the trainer's rate q
+samples it (:class:`~leakbench.training.dirac.DiracCanary`). With plain SGD at learning rate
+lr the coordinate's step-t update is ``-lr * scale * (c_t C + N(0, sigma^2 C^2))`` (c_t = 1
+when the canary is sampled and clipped to C), so ``x_t = -update / (lr * scale * C)`` is the
+exact mechanism of :mod:`leakbench.privacy.optimal`. The every-iterate auditor scores a run
+by :func:`~leakbench.privacy.optimal.dirac_canary_llr` of its ``x_1..x_T``; the final-model
+auditor by ``sum_t x_t``, the final parameter's displacement along the canary. Both go
+through :func:`~leakbench.privacy.audit.audit_scores`; beside them stand the accountant's
+epsilon, the Clopper-Pearson ceiling of the trial count and the optimal-test bound of the
+same (q, T, sigma, trials). The auditor scores with the noise multiplier the calibration
+claims, so a trainer that adds less noise or skips clipping than it claims is caught.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from leakbench.errors import ConfigError
+from leakbench.privacy import (
+    DPConfig,
+    audit_scores,
+    calibrate,
+    clopper_pearson_ceiling,
+    dirac_canary_llr,
+    optimal_test_bound,
+)
+from leakbench.seeding import derive_seed
+from leakbench.training import TrainConfig, seeded_model, train_stacked
+from leakbench.training.dirac import DiracCanary
+
+AUDIT_MODELS = ("logreg",)  # architectures whose first layer is Linear on the flat input
+
+
+@dataclass(frozen=True)
+class AuditCell:
+    """The white-box audit cell's settings (config section ``privacy.audit``).
+
+    Attributes:
+        dataset: the pool the records come from.
+        model: the architecture (:data:`AUDIT_MODELS`).
+        records: training records, drawn from the pool by the seed.
+        batch_size: expected batch size; q = 1 / ceil(records / batch_size).
+        epochs: passes; T = epochs * ceil(records / batch_size).
+        lr: SGD's learning rate.
+        trials: models, each with the canary by a fair coin (even, >= 4).
+        canary_norm: the canary gradient's norm in units of C (> 1: clipping must act).
+        repeats: simulations whose median is the optimal-test bound (>= 1).
+
+    Raises:
+        ConfigError: naming the key ``privacy.audit.<key>``, its value and what is allowed.
+    """
+
+    dataset: str
+    model: str = "logreg"
+    records: int = 100
+    batch_size: int = 100
+    epochs: int = 1
+    lr: float = 0.1
+    trials: int = 10000
+    canary_norm: float = 10.0
+    repeats: int = 11
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("model", self.model in AUDIT_MODELS, ", ".join(AUDIT_MODELS)),
+            ("records", _int_at_least(self.records, 1), "an integer >= 1"),
+            ("batch_size", _int_at_least(self.batch_size, 1), "an integer >= 1"),
+            ("epochs", _int_at_least(self.epochs, 1), "an integer >= 1"),
+            ("lr", _positive(self.lr), "a finite number > 0"),
+            (
+                "trials",
+                _int_at_least(self.trials, 4) and self.trials % 2 == 0,
+                "an even integer >= 4",
+            ),
+            ("canary_norm", _positive(self.canary_norm) and self.canary_norm > 1, "a number > 1"),
+            ("repeats", _int_at_least(self.repeats, 1), "an integer >= 1"),
+        )
+        for key, ok, allowed in checks:
+            if not ok:
+                raise ConfigError(
+                    f"privacy.audit.{key}: {getattr(self, key)!r} is not allowed; "
+                    f"allowed: {allowed}"
+                )
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> AuditCell:
+        """From the config mapping; unknown keys are refused."""
+        allowed = tuple(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            raise ConfigError(
+                f"privacy.audit: {unknown[0]!r} is not allowed; allowed: {', '.join(allowed)}"
+            )
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class WhiteBoxAudit:
+    """The white-box audits of one epsilon.
+
+    Attributes:
+        target_epsilon: the epsilon asked for.
+        epsilon: the accountant's epsilon for (sigma, q, T) at delta.
+        noise_multiplier: sigma, as calibrated.
+        sample_rate: q.
+        steps: T.
+        trials: models audited.
+        with_canary: models trained with the canary.
+        every_iterate: the 95% lower bound of the every-iterate audit.
+        final_model: the 95% lower bound of the final-model audit.
+        ceiling: the largest bound the trial count allows (perfect separation).
+        optimal: the optimal-test bound of the same mechanism and trial count.
+    """
+
+    target_epsilon: float
+    epsilon: float
+    noise_multiplier: float
+    sample_rate: float
+    steps: int
+    trials: int
+    with_canary: int
+    every_iterate: float
+    final_model: float
+    ceiling: float
+    optimal: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def whitebox_audit(
+    *,
+    x: np.ndarray,
+    y: np.ndarray,
+    num_classes: int,
+    cell: AuditCell,
+    dp: DPConfig,
+    seed: int,
+) -> WhiteBoxAudit:
+    """Train the cell's ``trials`` models at ``dp``'s epsilon in one stacked call and audit
+    them (module docstring).
+
+    Args:
+        x: the pool's inputs ``[N, features]``.
+        y: the pool's labels ``[N]``.
+        num_classes: number of classes.
+        cell: the cell's settings.
+        dp: the DP-SGD budget (finite epsilon).
+        seed: the seed every draw derives from (records, coins, models, canary steps).
+
+    Raises:
+        ConfigError: if the pool holds fewer than ``records`` records, or a side of the
+            audit would hold fewer than 2 models with or without the canary.
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+    if cell.records > len(x):
+        raise ConfigError(
+            f"privacy.audit.records: {cell.records} is not allowed; "
+            f"allowed: at most the pool's {len(x)}"
+        )
+    rows = np.sort(np.random.default_rng(derive_seed(seed, "records")).permutation(len(x)))
+    rows = rows[: cell.records]
+    features = x.shape[1]
+    x_cell = np.concatenate([x[rows], np.zeros((cell.records, 1), np.float32)], axis=1)
+    coin = np.random.default_rng(derive_seed(seed, "coin")).random(cell.trials) < 0.5
+    seeds = [derive_seed(seed, "model", k) for k in range(cell.trials)]
+    claimed = calibrate(dp, records=cell.records, batch_size=cell.batch_size, epochs=cell.epochs)
+    q, steps, sigma = claimed.sample_rate, claimed.steps, claimed.noise_multiplier
+    draws = np.stack([np.random.default_rng(derive_seed(s, "canary")).random(steps) for s in seeds])
+    shape = {"arch": cell.model, "arch_params": {}, "input_shape": (features + 1,)}
+    param = _first_linear(seeded_model(**shape, num_classes=num_classes, seed=seeds[0]))
+    index = (0, features)
+    scale = 1.0 / claimed.expected_batch_size(cell.records)
+    canary = DiracCanary(
+        param=param,
+        index=index,
+        sampled=torch.from_numpy((draws < q) & coin[:, None]),
+        norm=cell.canary_norm * dp.max_grad_norm,
+        max_norm=dp.max_grad_norm,
+        scale=scale,
+    )
+    train_stacked(
+        arch=cell.model,
+        arch_params={},
+        x=x_cell,
+        y=np.asarray(y)[rows],
+        num_classes=num_classes,
+        keep=np.ones((cell.trials, cell.records), dtype=bool),
+        seeds=seeds,
+        config=TrainConfig(
+            epochs=cell.epochs, batch_size=cell.batch_size, lr=cell.lr, optimizer="sgd", privacy=dp
+        ),
+        hooks=canary.hooks(),
+    )
+    initial = torch.tensor(
+        [
+            _coordinate(seeded_model(**shape, num_classes=num_classes, seed=s), param, index)
+            for s in seeds
+        ]
+    )
+    observed = (-canary.updates(initial) / (cell.lr * scale * dp.max_grad_norm)).numpy()
+    split = derive_seed(seed, "split")
+    every = dirac_canary_llr(observations=observed, noise_multiplier=sigma, sample_rate=q)
+    final = observed.sum(axis=1)
+    return WhiteBoxAudit(
+        target_epsilon=dp.epsilon,
+        epsilon=claimed.epsilon,
+        noise_multiplier=sigma,
+        sample_rate=q,
+        steps=steps,
+        trials=cell.trials,
+        with_canary=int(coin.sum()),
+        every_iterate=audit_scores(
+            scores=every, member=coin, delta=dp.delta, seed=split
+        ).epsilon_lower,
+        final_model=audit_scores(
+            scores=final, member=coin, delta=dp.delta, seed=split
+        ).epsilon_lower,
+        ceiling=clopper_pearson_ceiling(
+            members=int(coin.sum()), non_members=int((~coin).sum()), delta=dp.delta
+        ),
+        optimal=optimal_test_bound(
+            noise_multiplier=sigma,
+            sample_rate=q,
+            steps=steps,
+            trials=cell.trials,
+            delta=dp.delta,
+            seed=derive_seed(seed, "optimal"),
+            repeats=cell.repeats,
+        ),
+    )
+
+
+def _coordinate(model: nn.Module, param: str, index: tuple[int, ...]) -> float:
+    """One coordinate of a parameter of ``model`` (its initial value, which the white-box
+    auditor knows)."""
+    return float(dict(model.named_parameters())[param].detach()[index])
+
+
+def _first_linear(model: nn.Module) -> str:
+    """The name of the weight of ``model``'s first Linear layer."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Linear):
+            return f"{name}.weight"
+    raise ConfigError(f"privacy.audit.model: {model!r} is not allowed; allowed: a Linear layer")
+
+
+def _int_at_least(value: object, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
