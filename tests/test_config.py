@@ -190,3 +190,18 @@ def test_privacy_defaults_give_every_cell_the_default_epsilons(tmp_path, schema,
     ]
     with pytest.raises(ConfigError, match="'eps3' is not configured"):
         settings(loaded["privacy"], "eps3")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("canary_guesses", 31, r"privacy\.canary_guesses: 31 is not allowed; allowed: at most "),
+        ("audit", {"dataset": "cifar"}, r"privacy\.audit\.dataset: unknown value 'cifar'"),
+        ("audit", {"dataset": "adult", "trials": 5}, r"privacy\.audit\.trials: 5 is not"),
+    ],
+)
+def test_bad_audit_settings_stop_at_validation(tmp_path, schema, base, key, value, message):
+    bad = copy.deepcopy(base)
+    bad["privacy"][key] = value
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, schema, bad)

@@ -97,7 +97,8 @@ def check_privacy(config: Mapping[str, Any]) -> None:
     Raises:
         ConfigError: for an epsilon, delta or clipping norm :class:`DPConfig` refuses, two
             epsilons with the same name, an audit attack the membership study does not
-            run, or a listed cell the study does not have (naming the allowed cells).
+            run, a listed cell the study does not have (naming the allowed cells), bad
+            white-box audit settings or more canary guesses than canaries.
     """
     section = config[SECTION]
     for epsilon in section["epsilons"]:
@@ -116,6 +117,7 @@ def check_privacy(config: Mapping[str, Any]) -> None:
             f"privacy.audit_attack: {section['audit_attack']!r} is not allowed; allowed: "
             f"{', '.join(attacks)} (membership.attacks)"
         )
+    _check_audits(section)
     for study in axis_studies():
         allowed = [str(cell) for cell in all_cells(config, study)]
         for cell in section["cells"].get(study) or []:
@@ -123,3 +125,19 @@ def check_privacy(config: Mapping[str, Any]) -> None:
                 raise ConfigError(
                     f"privacy.cells.{study}: {cell!r} is not allowed; allowed: {', '.join(allowed)}"
                 )
+
+
+def _check_audits(section: Mapping[str, Any]) -> None:
+    """The white-box audit cell's settings and the one-run canary audit's guesses."""
+    from leakbench.data.registry import DATASETS
+    from leakbench.studies.whitebox_audit import AuditCell
+
+    cell = AuditCell.from_mapping(section["audit"])
+    if cell.dataset not in DATASETS:
+        raise UnknownNameError("privacy.audit.dataset", cell.dataset, DATASETS)
+    canaries, guesses = section["canaries"], section["canary_guesses"]
+    if canaries and 2 * guesses > canaries:
+        raise ConfigError(
+            f"privacy.canary_guesses: {guesses} is not allowed; allowed: at most half of "
+            f"privacy.canaries ({canaries // 2}): that many guessed in and as many out"
+        )
