@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,22 @@ def snakemake(
         env={**workflow_env(workdir), **(env or {})},
         check=False,
     )
+
+
+def copy_repository(repo_root: Path, dest: Path) -> None:
+    """Copy the checkout's files (tracked, and untracked but not ignored; no results) to
+    ``dest``."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (repo_root / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo_root / name, dest / name)
 
 
 def digests(workdir: Path) -> dict[str, str]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
 import yaml
-from conftest import BIN
+from conftest import BIN, copy_repository
 
 from leakbench.cli import main
 from leakbench.config import load_schema
@@ -193,24 +192,10 @@ properties:
 """
 
 
-def _copy_repository(repo_root, dest):
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in files:
-        if (repo_root / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(repo_root / name, dest / name)
-
-
 @pytest.mark.workflow
 def test_a_new_study_is_one_spec_and_its_files(repo_root, tmp_path):
     copy = tmp_path / "repo"
-    _copy_repository(repo_root, copy)
+    copy_repository(repo_root, copy)
     added = {
         "src/leakbench/studies/specs/toy.py": TOY_SPEC,
         "workflow/rules/toy.smk": TOY_RULES,

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 
 import pytest
 import yaml
-from conftest import BIN, digests, snakemake
+from conftest import BIN, copy_repository, digests, snakemake
 
 from leakbench.reporting.records import MetricsRecord
 from leakbench.studies.specs import STUDIES
@@ -180,17 +179,7 @@ def test_bad_config_stops_before_any_job(repo_root, tmp_path, key, value, messag
 
 
 def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in files:
-        if (repo_root / name).is_file():
-            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(repo_root / name, tmp_path / name)
+    copy_repository(repo_root, tmp_path)
     dvc_yaml = tmp_path / "dvc.yaml"
     dvc_yaml.write_text(
         dvc_yaml.read_text().replace(
