@@ -1,4 +1,4 @@
-# The DP axis (issue: DP variants): every privacy variant of the DP cells is trained by the
+# The DP axis: every privacy variant of the DP cells is trained by the
 # studies' own rules (the {privacy} path level); here each membership variant is audited and
 # the axis is aggregated into the trade-off and audit tables and figures.
 AUDIT = "results/audit/membership/{dataset}/{variant}/{privacy}.json"
@@ -9,20 +9,6 @@ PROPERTY_RECORD = (
 
 
 CANARY = f"{MEMBERSHIP}/{{privacy}}/canary"
-WHITEBOX = "results/audit/whitebox/{dataset}/{privacy}.json"
-
-
-def whitebox_audits():
-    """The white-box audit records: the audit cell's dataset at every finite epsilon."""
-    from leakbench.studies.dp_axis import variant_names
-
-    names = [name for name in variant_names(config["privacy"]) if name != "nodp"]
-    return expand(WHITEBOX, dataset=config["privacy"]["audit"]["dataset"], privacy=names)
-
-
-def whitebox_row(wildcards):
-    """The white-box audit job's row: its privacy variant's DP settings."""
-    return with_privacy({}, wildcards)
 
 
 rule train_canary_membership:
