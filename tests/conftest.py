@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from leakbench.seeding import configure_torch
 
@@ -33,6 +34,26 @@ def random_data(shape: tuple[int, ...], n: int, seed: int = 0) -> tuple[np.ndarr
     """``n`` records of ``shape`` uniform in [0, 1) (float32) and labels in range(CLASSES)."""
     rng = np.random.default_rng(seed)
     return rng.random((n, *shape), dtype=np.float32), rng.integers(0, CLASSES, n)
+
+
+def opacus_clipped_sums(model, x, y, clip: float) -> dict:
+    """The reference for DP-SGD's clipping: Opacus's ``DPOptimizer`` with the noise off,
+    ``{name: sum_i clip(g_i)}`` of ``model``'s per-record cross-entropy gradients on
+    ``(x, y)`` (tensors), each clipped to ``clip``."""
+    from opacus import GradSampleModule
+    from opacus.optimizers import DPOptimizer
+
+    sampled = GradSampleModule(model, loss_reduction="sum")
+    optimizer = DPOptimizer(
+        torch.optim.SGD(sampled.parameters(), lr=0.1),
+        noise_multiplier=0.0,
+        max_grad_norm=clip,
+        expected_batch_size=len(y),
+        loss_reduction="sum",
+    )
+    torch.nn.functional.cross_entropy(sampled(x), y, reduction="sum").backward()
+    optimizer.clip_and_accumulate()
+    return {name: p.summed_grad for name, p in model.named_parameters()}
 
 
 @pytest.fixture
