@@ -211,6 +211,20 @@ def test_fallback_model_in_a_stack_equals_the_model_alone(name, private):
             torch.testing.assert_close(stack.params[n][k], p[0], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_fallback_unequal_counts_model_in_a_stack_equals_the_model_alone(name):
+    """With 11, 20 and 17 records (batch 8): each model takes its own steps and dropout
+    masks, then idles unchanged while the longest finishes."""
+    keep = np.zeros((3, 40), dtype=bool)
+    for row, members in zip(keep, (11, 20, 17), strict=True):
+        row[np.random.default_rng(members).choice(40, members, replace=False)] = True
+    stack = _train_modules(name, keep, [3, 4, 5], _PLAIN, engine="func")
+    for k, seed in enumerate((3, 4, 5)):
+        alone = _train_modules(name, keep[k : k + 1], [seed], _PLAIN, engine="func")
+        for n, p in alone.params.items():
+            torch.testing.assert_close(stack.params[n][k], p[0], rtol=1e-5, atol=1e-6)
+
+
 def test_dropout_masks_are_drawn_and_leave_the_global_rng_alone():
     keep = _keep(40, 2, 20)
     torch.manual_seed(123)

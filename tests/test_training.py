@@ -15,6 +15,7 @@ from safetensors import safe_open
 from safetensors.torch import save
 
 from leakbench.errors import ConfigError, DataError, UnknownNameError
+from leakbench.privacy import DPConfig
 from leakbench.training import (
     DEVICE_ENV,
     StackedModels,
@@ -27,6 +28,7 @@ from leakbench.training import (
     train_sequential,
     train_stacked,
 )
+from leakbench.training.samplers import RaggedEpochSampler
 from leakbench.training.stacked_net import cross_entropy_grad
 
 pytestmark = pytest.mark.usefixtures("deterministic_torch")
@@ -108,6 +110,56 @@ def test_stacked_equals_sequential(arch, optimizer):
     assert moved > 1e-3  # training happened
     logits = predict_logits(stacked, x, batch_size=16)
     np.testing.assert_allclose(logits, predict_logits(sequential, x), rtol=1e-4, atol=1e-5)
+
+
+def _ragged_keep(n):
+    """Rows of 9, 21 and 14 records over n: with batch 8, 2, 3 and 2 steps an epoch."""
+    keep = np.zeros((3, n), dtype=bool)
+    for row, members, seed in zip(keep, (9, 21, 14), (1, 2, 3), strict=True):
+        row[np.random.default_rng(seed).choice(n, members, replace=False)] = True
+    return keep
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_unequal_counts_stacked_equals_sequential(arch, optimizer):
+    _, shape = ARCHS[arch]
+    x, y = _data(shape)
+    keep = _ragged_keep(len(y))
+    config = TrainConfig(epochs=3, batch_size=8, lr=0.05, weight_decay=0.01, optimizer=optimizer)
+    stacked = _train(train_stacked, arch, x=x, y=y, keep=keep, config=config)
+    sequential = _train(train_sequential, arch, x=x, y=y, keep=keep, config=config)
+    for name, p in stacked.params.items():
+        torch.testing.assert_close(p, sequential.params[name], rtol=1e-5, atol=1e-5)
+
+
+def test_unequal_counts_model_in_a_stack_equals_model_trained_alone():
+    _, shape = ARCHS["mlp"]
+    x, y = _data(shape)
+    keep = _ragged_keep(len(y))
+    stack = _train(train_stacked, "mlp", x=x, y=y, keep=keep, seeds=[3, 4, 5])
+    for k, seed in enumerate((3, 4, 5)):  # the shortest model (k=0) idles at the end
+        alone = _train(train_stacked, "mlp", x=x, y=y, keep=keep[k : k + 1], seeds=[seed])
+        for name, p in stack.params.items():
+            torch.testing.assert_close(p[k], alone.params[name][0], rtol=1e-6, atol=1e-6)
+
+
+def test_ragged_sampler_steps_each_model_exactly_through_its_own_epochs():
+    counts = (3, 5)
+    rows = torch.tensor([[0, 1, 2, 0, 0], [3, 4, 5, 6, 7]])
+    sampler = RaggedEpochSampler(epochs=2, batch_size=2, counts=counts)
+    generators = [torch.Generator().manual_seed(s) for s in (1, 2)]
+    rounds = [list(r) for r in sampler.rounds(rows, generators)]
+    assert [len(r) for r in rounds] == [3, 3]  # ceil(5 / 2) steps a round, 2 rounds
+    batches = [b for r in rounds for b in r]
+    assert [b.active.tolist() for b in batches] == [[True, True]] * 4 + [[False, True]] * 2
+    for k, n in enumerate(counts):
+        taken = torch.cat([b.index[k][b.weight[k] > 0] for b in batches if b.active[k]])
+        assert len(taken) == 2 * n  # its own steps only, ceil(n / 2) an epoch
+        epochs = [sorted(taken[:n].tolist()), sorted(taken[n:].tolist())]
+        assert epochs == [rows[k, :n].tolist()] * 2  # each epoch a permutation of its rows
+    for b in batches:
+        assert torch.allclose(b.weight.sum(dim=1), b.active.float())  # a mean per model
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))
@@ -203,13 +255,13 @@ def test_cross_entropy_grad_by_hand():
 # -- bad input --------------------------------------------------------------------------
 
 
-def test_unequal_member_counts_are_refused():
+def test_unequal_member_counts_with_privacy_are_refused():
     x, y = _data((7,))
     keep = _keep(len(y), 2, 10)
     keep[1, np.flatnonzero(~keep[1])[0]] = True
-    for trainer in (train_stacked, train_sequential):
-        with pytest.raises(ConfigError, match=r"keep: member counts \[10, 11\] are not allowed"):
-            _train(trainer, "mlp", x=x, y=y, keep=keep)
+    config = TrainConfig(epochs=1, batch_size=8, lr=0.05, privacy=DPConfig(epsilon=1.0, delta=1e-3))
+    with pytest.raises(ConfigError, match=r"keep: member counts \[10, 11\] with privacy"):
+        _train(train_stacked, "mlp", x=x, y=y, keep=keep, config=config)
 
 
 @pytest.mark.parametrize(
@@ -217,7 +269,7 @@ def test_unequal_member_counts_are_refused():
     [
         ({"keep": np.ones((2, 45), dtype=np.int64)}, r"keep: dtype int64 shape \[2, 45\]"),
         ({"keep": np.ones((2, 44), dtype=bool)}, r"x, y, keep: 45 inputs, 45 labels"),
-        ({"keep": np.zeros((2, 45), dtype=bool)}, r"keep: member counts \[0\]"),
+        ({"keep": np.zeros((2, 45), dtype=bool)}, r"keep: member counts \[0\] .* at least one"),
         ({"seeds": [1]}, r"seeds: 1 seeds for 2 models are not allowed; allowed: one integer"),
         ({"seeds": [1, 2.5]}, r"seeds: 2\.5 is not allowed; allowed: integers in"),
         ({"seeds": [1, -2]}, r"seeds: -2 is not allowed; allowed: integers in \[0, 2\*\*63\)"),

@@ -12,14 +12,16 @@ from leakbench.errors import ConfigError
 
 def member_rows(
     *, x: np.ndarray, y: np.ndarray, num_classes: int, keep: np.ndarray, seeds: Sequence[int]
-) -> np.ndarray:
-    """Check the training inputs and return model k's pool rows, int64 [K, n], ascending.
+) -> list[np.ndarray]:
+    """Check the training inputs and return model k's pool rows (int64, ascending).
+
+    The models may hold different numbers of records (the LiRA keep matrix gives each
+    model its own count); :func:`padded_rows` stacks them for the trainer.
 
     Raises:
         ConfigError: naming the argument, if ``keep`` is not a boolean [K, N] mask over the
-            N records of ``x`` and ``y``, if its rows hold different numbers of records
-            (the stacked trainer steps every model on the same batch size), if there is
-            not one integer seed per model, or if a label is outside [0, num_classes).
+            N records of ``x`` and ``y``, if a row holds no record, if there is not one
+            integer seed per model, or if a label is outside [0, num_classes).
     """
     keep = np.asarray(keep)
     if keep.ndim != 2 or keep.dtype != np.bool_ or keep.shape[0] < 1:
@@ -33,10 +35,10 @@ def member_rows(
             "records are not allowed; allowed: the same number of records"
         )
     counts = keep.sum(axis=1)
-    if counts.min() < 1 or counts.min() != counts.max():
+    if counts.min() < 1:
         raise ConfigError(
             f"keep: member counts {sorted(set(counts.tolist()))} are not allowed; "
-            "allowed: the same number (>= 1) of records for every model"
+            "allowed: at least one record for every model"
         )
     if len(seeds) != keep.shape[0]:
         raise ConfigError(
@@ -58,14 +60,28 @@ def member_rows(
             f"y: labels in [{labels.min()}, {labels.max()}] are not allowed; "
             f"allowed: 0 .. {num_classes - 1} (num_classes={num_classes})"
         )
-    return np.stack([np.flatnonzero(row) for row in keep]).astype(np.int64)
+    return [np.flatnonzero(row).astype(np.int64) for row in keep]
+
+
+def padded_rows(rows: Sequence[np.ndarray]) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """Model k's rows in row k of one int64 ``[K, max n_k]`` tensor, and the counts n_k.
+
+    A row shorter than the longest repeats its first record to fill the tail; the
+    samplers never draw a position at or past ``n_k`` (:func:`epoch_order`).
+    """
+    counts = tuple(len(r) for r in rows)
+    width = max(counts)
+    return torch.from_numpy(
+        np.stack([np.concatenate([r, np.full(width - len(r), r[0])]) for r in rows])
+    ), counts
 
 
 def epoch_order(rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One model's rows in this epoch's order: ``rows[randperm(n, generator)]``.
 
-    ``generator`` is the model's own CPU generator seeded with its seed, so model k's
-    batch order depends on its seed alone, whichever trainer runs it.
+    ``rows`` holds exactly the model's own n records. ``generator`` is the model's own
+    CPU generator seeded with its seed, so model k's batch order depends on its seed
+    alone, whichever trainer runs it.
     """
     return rows[torch.randperm(rows.shape[-1], generator=generator)]
 

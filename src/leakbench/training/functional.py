@@ -165,7 +165,7 @@ class FuncNet:
         if self._mask_shapes is None:
             self._mask_shapes = self._probe(x[0, :1])
         batch = x.shape[1]
-        counts = [batch] * self.count if weight is None else weight.sum(dim=1).int().tolist()
+        counts = [batch] * self.count if weight is None else (weight > 0).sum(dim=1).tolist()
         out = {}
         for name, p in self._dropouts:
             features = self._mask_shapes[name]

@@ -6,6 +6,9 @@ per-record gradients, then per-model noise and the ``1 / (q n)`` scale of
 :class:`~leakbench.training.private.PrivateStep`), adds the gradient of the hooks'
 parameter loss, applies their gradient transform, and takes one optimiser step on the
 flat buffer; the callback runs after each round or step (:mod:`~leakbench.training.hooks`).
+A model the batch marks inactive (it has finished its own steps,
+:class:`~leakbench.training.samplers.RaggedEpochSampler`) keeps its parameters through
+the step.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from leakbench.errors import ConfigError
 from leakbench.training.engine import Engine
 from leakbench.training.hooks import Hooks, Progress
 from leakbench.training.private import PrivateStep, add_noise
-from leakbench.training.samplers import Sampler
+from leakbench.training.samplers import Batch, Sampler
 
 
 def train_loop(
@@ -43,7 +46,8 @@ def train_loop(
         optimizer: steps ``flat``.
         x: the pool's inputs ``[N, *input_shape]`` on the device.
         y: the pool's labels ``[N]`` on the device.
-        rows: int64 ``[K, n]``, model k's pool rows.
+        rows: int64 ``[K, n]``, model k's pool rows (padded, for a sampler that knows
+            each model's count).
         generators: model k's generator (batches, dropout masks, DP noise).
         sampler: the rounds of batches.
         hooks: the gradient transform, parameter loss and callback.
@@ -74,12 +78,24 @@ def train_loop(
                 flat.grad.add_(_param_loss_grad(engine, flat, hooks))
             if hooks.grad_transform is not None:
                 hooks.grad_transform(module_grads, params)
+            idle = _idle_models(batch)
+            frozen = {name: p[idle].clone() for name, p in params.items()} if idle else None
             optimizer.step()
+            if frozen is not None:
+                for name, p in params.items():
+                    p[idle] = frozen[name]
             step += 1
             if hooks.callback is not None and hooks.every == "step":
                 hooks.callback(Progress(round_index, step, params))
         if hooks.callback is not None and hooks.every == "round":
             hooks.callback(Progress(round_index, step, params))
+
+
+def _idle_models(batch: Batch) -> list[int]:
+    """The models that do not take this batch's step."""
+    if batch.active is None:
+        return []
+    return torch.nonzero(~batch.active).flatten().tolist()
 
 
 def _param_loss_grad(engine: Engine, flat: torch.Tensor, hooks: Hooks) -> torch.Tensor:

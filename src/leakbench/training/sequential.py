@@ -46,7 +46,7 @@ def train_sequential(
     x_t = torch.as_tensor(np.asarray(x, dtype=dtype)).to(device)
     y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
     trained: list[dict[str, torch.Tensor]] = []
-    for own_rows, seed in zip(torch.from_numpy(rows), seeds, strict=True):
+    for own_rows, seed in zip(map(torch.from_numpy, rows), seeds, strict=True):
         model = seeded_model(
             arch=arch,
             arch_params=arch_params,

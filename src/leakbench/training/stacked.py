@@ -1,7 +1,8 @@
 """Train K models of one architecture at once, as one stacked computation.
 
 Model k trains only on the pool rows where ``keep[k]`` is true (a membership mask like
-the ``keep`` array of Carlini et al. 2022's LiRA code), from its own seed: the seed fixes its
+the ``keep`` array of Carlini et al. 2022's LiRA code; the models' counts may differ),
+from its own seed: the seed fixes its
 initialisation (:func:`~leakbench.training.ensemble.seeded_model`) and its batch order (a
 ``torch.Generator`` seeded with it draws each epoch's permutation, and any dropout masks).
 Every parameter carries a leading model axis; an engine (:mod:`~.engine`) runs the K
@@ -35,7 +36,7 @@ from torch import nn
 from leakbench.errors import ConfigError
 from leakbench.models import get_architecture
 from leakbench.privacy import calibrate
-from leakbench.training.batches import batch_bounds, member_rows
+from leakbench.training.batches import batch_bounds, member_rows, padded_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.engine import make_engine
@@ -44,7 +45,7 @@ from leakbench.training.hooks import Hooks
 from leakbench.training.loop import train_loop
 from leakbench.training.optim import make_optimizer
 from leakbench.training.private import PrivateStep
-from leakbench.training.samplers import EpochSampler, PoissonSampler
+from leakbench.training.samplers import EpochSampler, PoissonSampler, RaggedEpochSampler
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def train_stacked(
             architecture that takes tokens (``Architecture.inputs``).
         y: the pool's labels, int ``[N]`` in ``[0, num_classes)``.
         num_classes: number of classes.
-        keep: bool ``[K, N]``; model k trains on ``x[keep[k]]``. Every row must hold the
-            same number of records.
+        keep: bool ``[K, N]``; model k trains on ``x[keep[k]]``. Rows may hold different
+            numbers of records (each model then takes exactly its own steps,
+            :class:`~leakbench.training.samplers.RaggedEpochSampler`), except with DP-SGD.
         seeds: one seed per model.
         config: epochs, batch size, optimiser.
         engine: ``"auto"`` (the fast path when every layer has a handler), ``"fast"`` or
@@ -96,7 +98,8 @@ def train_stacked(
 
     Raises:
         UnknownNameError: for an unknown architecture.
-        ConfigError: for bad architecture parameters, unequal member counts, a seed count
+        ConfigError: for bad architecture parameters, a model without records, unequal
+            member counts with DP-SGD, a seed count
             that differs from K, labels outside ``[0, num_classes)`` or a bad engine.
     """
     input_shape = tuple(np.shape(x)[1:])
@@ -155,7 +158,16 @@ def train_modules(
     """
     if inputs not in INPUT_DTYPES:
         raise ConfigError(f"inputs: {inputs!r} is not allowed; allowed: {', '.join(INPUT_DTYPES)}")
-    rows = member_rows(x=x, y=y, num_classes=num_classes, keep=keep, seeds=seeds)
+    rows, counts = padded_rows(
+        member_rows(x=x, y=y, num_classes=num_classes, keep=keep, seeds=seeds)
+    )
+    equal = min(counts) == max(counts)
+    if config.privacy is not None and not equal:
+        raise ConfigError(
+            f"keep: member counts {sorted(set(counts))} with privacy are not allowed; "
+            "allowed: the same number of records for every model (DP-SGD's accountant "
+            "calibrates one sampling rate)"
+        )
     seeds = tuple(int(s) for s in seeds)
     count, n = rows.shape
     device = resolve_device()
@@ -170,7 +182,11 @@ def train_modules(
     flat = flat.to(device)
     flat.grad = torch.empty_like(flat)  # the engine overwrites every element each step
     calibration, private = None, None
-    sampler: EpochSampler | PoissonSampler = EpochSampler(config.epochs, config.batch_size)
+    sampler: EpochSampler | RaggedEpochSampler | PoissonSampler = (
+        EpochSampler(config.epochs, config.batch_size)
+        if equal
+        else RaggedEpochSampler(config.epochs, config.batch_size, counts)
+    )
     if config.privacy is not None:
         calibration = calibrate(
             config.privacy, records=n, batch_size=config.batch_size, epochs=config.epochs
@@ -187,7 +203,7 @@ def train_modules(
         optimizer=make_optimizer([flat], config),
         x=torch.as_tensor(np.asarray(x, dtype=INPUT_DTYPES[inputs])).to(device),
         y=torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device),
-        rows=torch.from_numpy(rows),
+        rows=rows,
         generators=[torch.Generator().manual_seed(seed) for seed in seeds],
         sampler=sampler,
         hooks=hooks or Hooks(),
