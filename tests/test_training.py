@@ -28,6 +28,7 @@ from leakbench.training import (
     train_sequential,
     train_stacked,
 )
+from leakbench.training.optim import cosine_factor, make_optimizer, make_schedule
 from leakbench.training.samplers import RaggedEpochSampler
 from leakbench.training.stacked_net import cross_entropy_grad
 
@@ -63,6 +64,14 @@ def _train(trainer, arch, *, x, y, keep, seeds=None, config=None):
 def test_train_config_defaults():
     config = TrainConfig(epochs=2, batch_size=32, lr=1e-3)
     assert (config.weight_decay, config.optimizer) == (0.0, "adam")
+    assert (config.momentum, config.schedule) == (0.0, "constant")
+
+
+def test_train_config_from_row_takes_momentum_and_schedule_where_given():
+    row = {"epochs": 1, "batch_size": 4, "lr": 0.1, "weight_decay": 0.0, "optimizer": "sgd"}
+    assert TrainConfig.from_row(row).momentum == 0.0
+    config = TrainConfig.from_row(row | {"momentum": 0.9, "schedule": "cosine"})
+    assert (config.momentum, config.schedule) == (0.9, "cosine")
 
 
 @pytest.mark.parametrize(
@@ -76,10 +85,13 @@ def test_train_config_defaults():
         ("lr", float("nan"), "a finite number > 0"),
         ("weight_decay", -0.1, "a finite number >= 0"),
         ("optimizer", "rmsprop", "adam, sgd"),
+        ("momentum", 1.0, "a number in [0, 1) with optimizer sgd; 0 with adam"),
+        ("momentum", -0.1, "a number in [0, 1) with optimizer sgd; 0 with adam"),
+        ("schedule", "step", "constant, cosine"),
     ],
 )
 def test_train_config_errors_name_key_value_and_allowed(key, value, allowed):
-    fields = {"epochs": 1, "batch_size": 4, "lr": 0.1} | {key: value}
+    fields = {"epochs": 1, "batch_size": 4, "lr": 0.1, "optimizer": "sgd"} | {key: value}
     with pytest.raises(ConfigError) as err:
         TrainConfig(**fields)
     assert str(err.value) == f"{key}: {value!r} is not allowed; allowed: {allowed}"
@@ -160,6 +172,50 @@ def test_ragged_sampler_steps_each_model_exactly_through_its_own_epochs():
         assert epochs == [rows[k, :n].tolist()] * 2  # each epoch a permutation of its rows
     for b in batches:
         assert torch.allclose(b.weight.sum(dim=1), b.active.float())  # a mean per model
+
+
+def test_adam_takes_no_momentum():
+    with pytest.raises(ConfigError, match=r"momentum: 0.9 is not allowed; allowed: .* 0 with adam"):
+        TrainConfig(epochs=1, batch_size=4, lr=0.1, momentum=0.9)
+
+
+def test_cosine_schedule_by_hand():
+    # T = 4 steps: factors (1 + cos(pi t / 4)) / 2 for t = 0..4
+    expected = [1.0, (2 + 2**0.5) / 4, 0.5, (2 - 2**0.5) / 4, 0.0]
+    assert [cosine_factor(t, 4) for t in range(5)] == pytest.approx(expected, abs=1e-12)
+    param = torch.zeros(1, requires_grad=True)
+    config = TrainConfig(epochs=1, batch_size=4, lr=0.1, optimizer="sgd", schedule="cosine")
+    optimizer = make_optimizer([param], config)
+    schedule = make_schedule(optimizer, config, steps=4)
+    rates = []
+    for _ in range(4):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    assert rates == pytest.approx([0.1 * f for f in expected[:4]], abs=1e-12)
+    assert make_schedule(optimizer, TrainConfig(epochs=1, batch_size=4, lr=0.1), steps=4) is None
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_momentum_and_cosine_stacked_equals_sequential(arch):
+    _, shape = ARCHS[arch]
+    x, y = _data(shape)
+    keep = _keep(len(y), 3, 21)
+    config = TrainConfig(
+        epochs=3,
+        batch_size=8,
+        lr=0.1,
+        weight_decay=5e-4,
+        optimizer="sgd",
+        momentum=0.9,
+        schedule="cosine",
+    )
+    stacked = _train(train_stacked, arch, x=x, y=y, keep=keep, config=config)
+    sequential = _train(train_sequential, arch, x=x, y=y, keep=keep, config=config)
+    plain = _train(train_stacked, arch, x=x, y=y, keep=keep)
+    for name, p in stacked.params.items():
+        torch.testing.assert_close(p, sequential.params[name], rtol=1e-5, atol=1e-5)
+    assert any(not torch.allclose(p, plain.params[n]) for n, p in stacked.params.items())
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))

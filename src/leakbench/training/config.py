@@ -11,6 +11,7 @@ from leakbench.errors import ConfigError
 from leakbench.privacy import DPConfig
 
 OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine")
 
 
 def _is_int(value: object) -> bool:
@@ -33,7 +34,14 @@ class TrainConfig:
         weight_decay: L2 factor ``lambda`` added to the gradient as ``lambda * w``
             (coupled L2, as in ``torch.optim``; >= 0).
         optimizer: ``"adam"`` (Kingma and Ba 2015, torch defaults betas=(0.9, 0.999),
-            eps=1e-8) or ``"sgd"`` (plain, no momentum).
+            eps=1e-8) or ``"sgd"`` (heavy-ball ``momentum``, torch's form).
+        momentum: SGD's momentum factor mu in [0, 1) (``buf = mu buf + g``, ``w -= lr buf``);
+            0 is plain SGD. Adam takes none (0).
+        schedule: the learning rate over training: ``"constant"``, or ``"cosine"``:
+            ``lr_t = lr (1 + cos(pi t / T)) / 2`` at optimiser step t of T (Loshchilov and
+            Hutter 2017, "SGDR", eq. 5 without restarts; the LiRA recipe of Carlini et al.
+            2022, section VI-A, trains with a cosine decay). T counts the steps of the
+            longest model of a stack (:func:`~leakbench.training.optim.make_schedule`).
         privacy: DP-SGD settings, or None for ordinary training. A config row's
             ``privacy`` with epsilon = inf gives None: no DP is the plain path, exactly.
 
@@ -47,15 +55,20 @@ class TrainConfig:
     weight_decay: float = 0.0
     optimizer: str = "adam"
     privacy: DPConfig | None = None
+    momentum: float = 0.0
+    schedule: str = "constant"
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TrainConfig:
         """The training settings of a config row (a grid row or a model row), with its
-        optional ``privacy`` mapping (:meth:`DPConfig.from_mapping`)."""
+        optional ``privacy`` mapping (:meth:`DPConfig.from_mapping`) and, where the row's
+        schema has them, ``momentum`` and ``schedule``."""
         keys = ("epochs", "batch_size", "lr", "weight_decay", "optimizer")
+        optional = {key: row[key] for key in ("momentum", "schedule") if key in row}
         privacy = DPConfig.from_mapping(row["privacy"]) if row.get("privacy") else None
         return cls(
             **{key: row[key] for key in keys},
+            **optional,
             privacy=privacy if privacy is not None and privacy.private else None,
         )
 
@@ -70,6 +83,14 @@ class TrainConfig:
                 "a finite number >= 0",
             ),
             ("optimizer", self.optimizer in OPTIMIZERS, ", ".join(OPTIMIZERS)),
+            (
+                "momentum",
+                _is_number(self.momentum)
+                and 0 <= self.momentum < 1
+                and (self.optimizer == "sgd" or self.momentum == 0),
+                "a number in [0, 1) with optimizer sgd; 0 with adam",
+            ),
+            ("schedule", self.schedule in SCHEDULES, ", ".join(SCHEDULES)),
             (
                 "privacy",
                 self.privacy is None

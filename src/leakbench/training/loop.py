@@ -36,6 +36,7 @@ def train_loop(
     sampler: Sampler,
     hooks: Hooks,
     private: PrivateStep | None,
+    schedule: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> None:
     """Train the K models whose parameters are ``flat`` (``flat.grad`` is the gradient
     buffer, overwritten each step).
@@ -52,6 +53,7 @@ def train_loop(
         sampler: the rounds of batches.
         hooks: the gradient transform, parameter loss and callback.
         private: DP-SGD's clipping and noise, or None.
+        schedule: the learning-rate schedule, stepped after every optimiser step, or None.
     """
     count = rows.shape[0]
     weights, grads = engine.views(flat), engine.views(flat.grad)
@@ -81,6 +83,8 @@ def train_loop(
             idle = _idle_models(batch)
             frozen = {name: p[idle].clone() for name, p in params.items()} if idle else None
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             if frozen is not None:
                 for name, p in params.items():
                     p[idle] = frozen[name]

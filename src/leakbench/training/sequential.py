@@ -19,7 +19,7 @@ from leakbench.training.batches import batch_bounds, epoch_order, member_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
-from leakbench.training.optim import make_optimizer
+from leakbench.training.optim import make_optimizer, make_schedule
 
 
 def train_sequential(
@@ -55,6 +55,8 @@ def train_sequential(
             seed=seed,
         ).to(device)
         optimizer = make_optimizer(model.parameters(), config)
+        steps = config.epochs * len(batch_bounds(len(own_rows), config.batch_size))
+        schedule = make_schedule(optimizer, config, steps=steps)
         generator = torch.Generator().manual_seed(seed)
         for _ in range(config.epochs):
             order = epoch_order(own_rows, generator).to(device)
@@ -64,6 +66,8 @@ def train_sequential(
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                if schedule is not None:
+                    schedule.step()
         trained.append({name: p.detach().cpu() for name, p in model.named_parameters()})
     return StackedModels(
         arch=arch,

@@ -43,7 +43,7 @@ from leakbench.training.engine import make_engine
 from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
 from leakbench.training.hooks import Hooks
 from leakbench.training.loop import train_loop
-from leakbench.training.optim import make_optimizer
+from leakbench.training.optim import make_optimizer, make_schedule
 from leakbench.training.private import PrivateStep
 from leakbench.training.samplers import EpochSampler, PoissonSampler, RaggedEpochSampler
 
@@ -182,6 +182,7 @@ def train_modules(
     flat = flat.to(device)
     flat.grad = torch.empty_like(flat)  # the engine overwrites every element each step
     calibration, private = None, None
+    steps = config.epochs * len(batch_bounds(n, config.batch_size))  # the longest model's
     sampler: EpochSampler | RaggedEpochSampler | PoissonSampler = (
         EpochSampler(config.epochs, config.batch_size)
         if equal
@@ -192,15 +193,17 @@ def train_modules(
             config.privacy, records=n, batch_size=config.batch_size, epochs=config.epochs
         )
         private = PrivateStep.from_calibration(calibration, n)
+        steps = calibration.steps
         sampler = PoissonSampler(
             rate=calibration.sample_rate,
             steps=calibration.steps,
             steps_per_round=len(batch_bounds(n, config.batch_size)),
         )
+    optimizer = make_optimizer([flat], config)
     train_loop(
         engine=stack,
         flat=flat,
-        optimizer=make_optimizer([flat], config),
+        optimizer=optimizer,
         x=torch.as_tensor(np.asarray(x, dtype=INPUT_DTYPES[inputs])).to(device),
         y=torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device),
         rows=rows,
@@ -208,6 +211,7 @@ def train_modules(
         sampler=sampler,
         hooks=hooks or Hooks(),
         private=private,
+        schedule=make_schedule(optimizer, config, steps=steps),
     )
     return TrainedStack(
         params=stack.unpack(flat.detach().cpu()),  # views into one buffer, no copy
