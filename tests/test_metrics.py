@@ -12,6 +12,7 @@ from leakbench.metrics import (
     accuracy,
     auc,
     balanced_accuracy,
+    best_balanced_accuracy,
     membership_metrics,
     precision,
     recall,
@@ -39,6 +40,17 @@ def test_roc_curve_of_the_hand_case():
     np.testing.assert_array_equal(fpr, [0.0, 0.0, 0.5, 0.5, 1.0])
     np.testing.assert_array_equal(tpr, [0.0, 0.5, 0.5, 1.0, 1.0])
     np.testing.assert_array_equal(thresholds, [np.inf, 0.9, 0.8, 0.7, 0.3])
+
+
+def test_best_balanced_accuracy_of_the_hand_case():
+    # ROC points (fpr, tpr): (0, 0) 0.5, (0, .5) 0.75, (.5, .5) 0.5, (.5, 1) 0.75, (1, 1) 0.5.
+    assert best_balanced_accuracy(scores=SCORES, member=MEMBER) == 0.75
+    # Perfect separation reaches 1; reversed scores are no better than a constant guess.
+    assert (
+        best_balanced_accuracy(scores=[3.0, 2.0, 1.0, 0.0], member=MEMBER[:1] * 2 + [False] * 2)
+        == 1.0
+    )
+    assert best_balanced_accuracy(scores=[0.0, 1.0], member=[True, False]) == 0.5
 
 
 def test_tied_scores_share_one_threshold_and_count_half():
@@ -289,3 +301,11 @@ def test_balanced_accuracy_of_the_opposite_decisions_is_one_minus(case, data):
     assert both == pytest.approx(1.0)
     assert 0.0 <= precision(predictions=predictions, member=member) <= 1.0
     assert recall(predictions=predictions, member=member) == np.mean(predictions[member])
+
+
+@given(scored())
+def test_best_balanced_accuracy_is_the_best_threshold_rule(case):
+    scores, member = case
+    rules = [scores >= t for t in np.append(np.unique(scores), np.inf)]
+    best = max(balanced_accuracy(predictions=rule, member=member) for rule in rules)
+    assert best_balanced_accuracy(scores=scores, member=member) == pytest.approx(best)

@@ -159,6 +159,23 @@ def tpr_at_fpr(*, scores: np.ndarray, member: np.ndarray, fpr: float) -> float:
     return float(tprs[rates <= fpr].max())
 
 
+def best_balanced_accuracy(*, scores: np.ndarray, member: np.ndarray) -> float:
+    """The highest balanced accuracy of any threshold: max_t (TPR(t) + 1 - FPR(t)) / 2.
+
+    The "accuracy" Carlini et al. 2022, "Membership Inference Attacks From First
+    Principles" (IEEE S&P), section III report beside AUC: the best an attacker could do
+    with one threshold chosen knowing the answers, over the ROC points of
+    :func:`roc_curve` (their reference code's ``max(1 - (fpr + (1 - tpr)) / 2)``). At
+    least 0.5, since the end points (0, 0) and (1, 1) qualify.
+
+    Args:
+        scores: one finite score per record.
+        member: true membership per record.
+    """
+    fpr, tpr, _ = roc_curve(scores=scores, member=member)
+    return float(np.max((tpr + 1 - fpr) / 2))
+
+
 def precision(*, predictions: np.ndarray, member: np.ndarray) -> float:
     """TP / (TP + FP): the fraction of records predicted members that are members.
 
