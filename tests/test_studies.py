@@ -42,7 +42,13 @@ def _spec(name, **fields):
 
 
 def test_registry_holds_todays_studies_after_what_they_require():
-    assert list(STUDIES) == ["membership", "property_poisoning", "privacy", "scorecard"]
+    assert list(STUDIES) == [
+        "membership",
+        "membership_lira",
+        "property_poisoning",
+        "privacy",
+        "scorecard",
+    ]
     for spec in STUDIES.values():
         assert all(list(STUDIES).index(r) < list(STUDIES).index(spec.name) for r in spec.requires)
     allowed = "study: unknown value 'nope'; allowed: membership"

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from conftest import BIN, copy_repository, digests, snakemake
 
+from leakbench.config import load_config
 from leakbench.reporting.records import MetricsRecord
 from leakbench.studies.specs import STUDIES
 
@@ -79,8 +80,11 @@ def _cells(repo_root):
     rates = len(study["poison_rates"])
     poisoning = groups * (len(study["ratio_pairs"]) * rates + 1)
     poisoning += private * len(config["privacy"]["cells"]["property_poisoning"]) * rates
+    schema = repo_root / "workflow/schemas/config.schema.yaml"
+    lira = load_config(repo_root / "config/test.yaml", schema)["membership_lira"]  # defaults
     return {
         "membership": membership,
+        "membership_lira": len(lira["grid"]) * len(lira["attacks"]),
         "property_poisoning": poisoning,
         "privacy": (private + 1) * dp_rows,
         "scorecard": 1,  # one summary record of the whole scorecard
@@ -97,7 +101,7 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
     one = digests(runs["1"])
     cells = _cells(repo_root)
     for folder, count in (
-        ("attacks", cells["membership"] + cells["property_poisoning"]),
+        ("attacks", cells["membership"] + cells["property_poisoning"] + cells["membership_lira"]),
         ("audit", cells["privacy"] + cells["whitebox"]),
     ):
         paths = sorted((runs["1"] / "results" / folder).rglob("*.json"))

@@ -31,6 +31,7 @@ wildcard_constraints:
     model="[a-z0-9][a-z0-9_-]*",
     rate="[0-9][0-9.e-]*",
     privacy="nodp|eps[0-9][0-9.e+-]*",
+    part="[0-9]+",
 
 
 # A job killed by SIGKILL leaves the temporary of its atomic write beside the target; a
@@ -122,6 +123,16 @@ def data_options(wildcards):
 def attack_params(wildcards):
     """The configured keyword parameters of the job's attack."""
     return config["membership"]["attack_params"].get(wildcards.attack, {})
+
+
+def lira_parts(wildcards):
+    """The model files of a membership_lira cell's training jobs, in model order
+    (``LIRA``: the cell's model folder, membership_lira.smk)."""
+    from leakbench.studies.membership_lira import parts
+
+    row = grid_row("membership_lira", wildcards)
+    count = len(parts(models=row["models"], stack=row["stack"]))
+    return expand(f"{LIRA}/part{{part}}.safetensors", part=range(count), **wildcards)
 
 
 def expand_grid(pattern, study, **more):

@@ -10,6 +10,7 @@ matplotlib and FreeType build, not across them.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -68,6 +69,16 @@ def roc_auc(*, fpr: ArrayLike, tpr: ArrayLike) -> float:
     """
     x, y = _curve("roc", fpr, tpr)
     return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2.0))
+
+
+def roc_csv(*, fpr: ArrayLike, tpr: ArrayLike) -> str:
+    """An ROC curve as CSV text with the header ``fpr,tpr``, each rate to 6 significant
+    digits (what :func:`read_roc_csv` reads)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["fpr", "tpr"])
+    writer.writerows((f"{f:.6g}", f"{t:.6g}") for f, t in zip(fpr, tpr, strict=True))  # type: ignore[call-overload]
+    return buf.getvalue()
 
 
 def read_roc_csv(*, path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-
-import numpy as np
 
 from leakbench import metrics
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_npz, write_text
 from leakbench.names import variant_label
 from leakbench.privacy import row_epsilon
+from leakbench.reporting.figures import roc_csv
 from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
@@ -77,14 +74,6 @@ def query(*, job: Job, files: Files) -> None:
     write_npz(files.output(), **outputs)
 
 
-def _roc_csv(fpr: np.ndarray, tpr: np.ndarray) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["fpr", "tpr"])
-    writer.writerows((f"{f:.6g}", f"{t:.6g}") for f, t in zip(fpr, tpr, strict=True))
-    return buf.getvalue()
-
-
 def attack(*, job: Job, files: Files) -> None:
     """Run one attack on a grid row; write its metrics record, scores and ROC curve."""
     dataset, variant, attack = (job.wildcard(key) for key in ("dataset", "variant", "attack"))
@@ -104,7 +93,7 @@ def attack(*, job: Job, files: Files) -> None:
         score=result.scores,
         prediction=result.predictions,
     )
-    write_text(files.output("roc"), _roc_csv(fpr, tpr))
+    write_text(files.output("roc"), roc_csv(fpr=fpr, tpr=tpr))
     label = variant_label(variant, row_epsilon(job.row))
     MetricsRecord.build(
         study=STUDY,
