@@ -4,6 +4,7 @@ config refusals before any job, and its table and figures."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import numpy as np
@@ -13,7 +14,12 @@ import yaml
 from leakbench.attacks.reference import ReferenceSignals
 from leakbench.config import load_config
 from leakbench.errors import ConfigError
-from leakbench.reporting.lira import lira_references_figure, lira_roc_figure, lira_table
+from leakbench.reporting.lira import (
+    lira_references_figure,
+    lira_roc_figure,
+    lira_summary,
+    lira_table,
+)
 from leakbench.reporting.records import MetricsRecord
 from leakbench.studies import membership_lira as study
 from leakbench.studies.lira_splits import keep_matrix
@@ -26,7 +32,8 @@ from leakbench.studies.lira_splits import keep_matrix
         ("rmia_online", 15, [2, 4, 8, 14]),
         ("lira_offline", 15, [1, 2, 4, 7]),  # k OUT, at most N/2 - 1
         ("rmia_offline", 15, [1, 2, 4, 7]),
-        ("shokri", 15, [1, 2, 4, 8, 15]),  # whole models as shadows, at most N - 1
+        ("shokri", 15, [15]),  # whole models as shadows, at most N - 1, once
+        ("shokri", 4, [4]),
         ("global_threshold", 15, [0]),
         ("loss", 15, [0]),
         ("lira_online", 5, [2, 4]),
@@ -228,3 +235,11 @@ def test_table_has_one_row_per_attack_and_reference_count_and_figures_draw_them(
     curve = (np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.8, 1.0]))
     roc = lira_roc_figure(rocs={("purchase_synth", "tiny", a): curve for a in ("loss", "shokri")})
     assert len(roc.axes) == 1 and len(roc.axes[0].get_lines()) == 3  # two curves and chance
+
+
+def test_summary_sets_attacks_side_by_side_per_metric_and_reference_count():
+    records = [_record("lira_online", {2: 0.1, 4: 0.2}), _record("loss", {0: 0.05})]
+    summary = json.loads(lira_summary(records=records))["purchase_synth"]["tiny"]
+    assert summary["auc"] == {"lira_online": 0.2, "loss": 0.05}
+    assert summary["max_references"] == {"lira_online": 4, "loss": 0}
+    assert summary["by_references"]["2"]["tpr_at_fpr_0.001"] == {"lira_online": 0.1}

@@ -75,15 +75,25 @@ def lira_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
 
 
 def lira_summary(*, records: Iterable[MetricsRecord]) -> str:
-    """The DVC metrics summary as JSON text: ``{dataset: {variant: {attack: {metric:
-    mean at the largest k}}}}``, rounded to the table's digits."""
+    """The DVC metrics summary as JSON text, rounded to the table's digits.
+
+    ``{dataset: {variant: {metric: {attack: mean at the attack's largest k},
+    "max_references": {attack: k}, "by_references": {k: {metric: {attack: mean}}}}}}``:
+    metric first, so that the scorecard can set two attacks side by side (its ``minus``
+    takes a sibling key).
+    """
     summary: dict[str, Any] = {}
     for r in records:
         cell = summary.setdefault(r.dataset, {}).setdefault(r.variant, {})
-        cell[r.attack] = {
-            key: round(float(r.value("metrics", key)), DEFAULT_DIGITS) for key in LIRA_METRICS
-        }
-        cell[r.attack]["references"] = int(r.value("metrics", "max_references"))
+        for key in LIRA_METRICS:
+            value = round(float(r.value("metrics", key)), DEFAULT_DIGITS)
+            cell.setdefault(key, {})[r.attack] = value
+        cell.setdefault("max_references", {})[r.attack] = int(r.value("metrics", "max_references"))
+        for count, values in _by_count(r).items():
+            for key in LIRA_METRICS:
+                value = round(float(values[f"{key}_mean"]), DEFAULT_DIGITS)
+                by = cell.setdefault("by_references", {}).setdefault(str(count), {})
+                by.setdefault(key, {})[r.attack] = value
     return dumps_json(summary)
 
 

@@ -17,7 +17,9 @@ configured ``references`` and its own maximum, the maximum included (:func:`coun
 The attacks that use the target alone (global threshold, loss, confidence) have one row, k
 = 0. Shokri et al.'s attack (section V of their paper) takes k of the other models as its
 shadow models, whole: the first k after the target in cyclic order, each with its own
-records labelled by its ``keep`` row (k up to N - 1).
+records labelled by its ``keep`` row; it runs once per target, at k = min(``references``,
+N - 1) (one attack model per class on k * n rows: the sweep over k would cost k-fold more
+and is the reference-model attacks' question, not Shokri's).
 
 RMIA offline's ``a`` (when the config leaves it out) is chosen per target on a stand-in
 reference model (:func:`leakbench.attacks.reference.calibrate_rmia_a`) with min(k, N/2 - 2)
@@ -97,7 +99,7 @@ def max_references(*, kind: str, models: int) -> int:
 def counts_for(*, attack: str, models: int, references: int) -> list[int]:
     """The numbers of reference models ``attack`` runs with: 1, 2, 4, ... (even only for
     an online attack) below m = min(``references``, its maximum), then m itself; [0] for an
-    attack that uses none.
+    attack that uses none; [m] for Shokri's attack (module docstring).
 
     Raises:
         ConfigError: if the attack can use no reference model with N = ``models``.
@@ -115,6 +117,8 @@ def counts_for(*, attack: str, models: int, references: int) -> list[int]:
             f"{2 if kind == 'online' else 1} (it needs a reference model of each kind it uses "
             "for every record)"
         )
+    if kind == "shadow":
+        return [most]
     ladder = [2**i for i in range(1 if kind == "online" else 0, int(math.log2(most)) + 1)]
     return sorted({*(c for c in ladder if c < most), most})
 
