@@ -336,13 +336,17 @@ def test_calibrate_rmia_a_picks_the_best_grid_value_without_the_target():
     # The chosen a is the best on the stand-in (model 0) with the same references.
     refs = select_references(keep=data.keep, exclude=(3, 0), count=2, online=False)
 
-    def stand_in_auc(value: float) -> float:
+    def stand_in_auc(value: float, refs: np.ndarray) -> float:
         scores = score(
             attack="rmia_offline", data=data, target=0, references=refs, params={"a": value}
         )
         return auc(scores=scores, member=data.keep[0])
 
-    assert all(stand_in_auc(a) >= stand_in_auc(other) for other in A_GRID)
+    assert all(stand_in_auc(a, refs) >= stand_in_auc(other, refs) for other in A_GRID)
+    # count None: every model but the target and the stand-in, as one list.
+    every = np.array([1, 2, 4, 5, 6, 7])
+    a_all = calibrate_rmia_a(data=data, target=3, count=None, params={"gamma": 2.0})
+    assert all(stand_in_auc(a_all, every) >= stand_in_auc(other, every) for other in A_GRID)
     # The target's signals are never read: changing them changes nothing.
     changed = dict(data.signals)
     changed["prob_t_T2"] = data.signals["prob_t_T2"].copy()
