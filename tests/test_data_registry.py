@@ -11,10 +11,11 @@ from leakbench.errors import ConfigError, UnknownNameError
 
 def test_unknown_dataset_lists_the_allowed_names():
     with pytest.raises(UnknownNameError) as err:
-        get_dataset("cifar10")
+        get_dataset("imagenet")
     assert isinstance(err.value, ConfigError)
     assert str(err.value) == (
-        "dataset: unknown value 'cifar10'; allowed: adult, fashion_mnist, mnist5k, purchase_synth"
+        "dataset: unknown value 'imagenet'; allowed: adult, cifar10, cifar100, fashion_mnist, "
+        "mnist5k, purchase_synth"
     )
 
 

@@ -43,11 +43,12 @@ def _example_input(name: str, batch: int, seed: int = 0) -> torch.Tensor:
 
 
 def test_registry_names_and_params():
-    assert sorted(ARCHITECTURES) == ["cnn", "gru", "logreg", "mlp", "resnet20", "textcnn"]
+    assert sorted(ARCHITECTURES) == ["cnn", "gru", "logreg", "mlp", "resnet20", "textcnn", "wrn"]
     assert ARCHITECTURES["logreg"].params == ()
     assert ARCHITECTURES["mlp"].params == ("hidden", "activation")
     assert ARCHITECTURES["cnn"].params == ("channels",)
     assert ARCHITECTURES["resnet20"].params == ("base_channels", "groups", "blocks")
+    assert ARCHITECTURES["wrn"].params == ("depth", "width", "base_channels", "groups")
     assert ARCHITECTURES["textcnn"].params == ("vocab", "embed_dim", "filters", "widths", "dropout")
     assert ARCHITECTURES["gru"].params == ("vocab", "embed_dim", "hidden", "layers")
     assert ARCHITECTURES["textcnn"].required == ARCHITECTURES["gru"].required == ("vocab",)
@@ -149,7 +150,8 @@ def test_same_rng_state_same_weights():
 def test_unknown_architecture_names_the_allowed_ones():
     with pytest.raises(
         UnknownNameError,
-        match=r"arch: unknown value 'resnet'; allowed: cnn, gru, logreg, mlp, resnet20, textcnn",
+        match=r"arch: unknown value 'resnet'; allowed: cnn, gru, logreg, mlp, resnet20, "
+        r"textcnn, wrn",
     ):
         build_model("resnet", input_shape=(4,), num_classes=2)
     with pytest.raises(UnknownNameError):
@@ -291,6 +293,63 @@ def test_resnet20_bad_params_name_key_and_allowed(kwargs, message):
     kwargs = {"input_shape": (3, 32, 32), "num_classes": 10, **kwargs}
     with pytest.raises(ConfigError, match=message):
         build_model("resnet20", **kwargs)
+
+
+def test_wrn_16_4_structure_and_parameter_count():
+    model = build_model("wrn", input_shape=(3, 32, 32), num_classes=10)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    norms = [m for m in model.modules() if isinstance(m, nn.GroupNorm)]
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert all(c.bias is None for c in convs)
+    assert {n.num_groups for n in norms} == {16}
+    # Stem 16; per group two blocks of two 3x3 convolutions on 16k, 32k, 64k = 64, 128,
+    # 256 channels, a 1x1 projection where the width changes (all three first blocks).
+    three = [c.out_channels for c in convs if c.kernel_size == (3, 3)]
+    assert three == [16] + [64] * 4 + [128] * 4 + [256] * 4
+    assert [c.out_channels for c in convs if c.kernel_size == (1, 1)] == [64, 128, 256]
+    # Parameters, by hand (no convolution bias; GroupNorm a scale and shift per channel):
+    #   stem      3*16*9                                              =       432
+    #   group 1   16*64*9 + 64*64*9 + 16*64 + 2*64*64*9               =   120,832
+    #   group 2   64*128*9 + 128*128*9 + 64*128 + 2*128*128*9         =   524,288
+    #   group 3   128*256*9 + 256*256*9 + 128*256 + 2*256*256*9       = 2,097,152
+    #   GroupNorm 2 * (16+64 + 64+64 + 64+128 + 128+128 + 128+256 + 256+256 + 256) = 3,616
+    #   linear    256*10 + 10                                         =     2,570
+    #   total 2,748,890 (Zagoruyko and Komodakis 2016: 2.7M for WRN-16-4)
+    assert sum(c.weight.numel() for c in convs) == 2_742_704
+    assert sum(p.numel() for n in norms for p in n.parameters()) == 3_616
+    assert sum(p.numel() for p in model.parameters()) == 2_748_890
+    assert model[:-3](torch.zeros(2, 3, 32, 32)).shape == (2, 256, 8, 8)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_wrn_block_adds_its_input_where_the_shape_is_kept():
+    torch.manual_seed(0)
+    model = build_model("wrn", input_shape=(3, 8, 8), num_classes=2, depth=16, width=1)
+    block = model[2]  # group 1, block 2: 16 -> 16 channels, stride 1, identity shortcut
+    assert block.shortcut is None
+    x = torch.randn(1, 16, 8, 8)
+    activated = torch.relu(block.norm1(x))
+    inner = block.conv2(torch.relu(block.norm2(block.conv1(activated))))
+    torch.testing.assert_close(block(x), inner + x)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"input_shape": (1, 28, 28)},
+            r"^input_shape: \[1, 28, 28\] is not allowed for arch 'wrn'",
+        ),
+        ({"depth": 15}, r"^arch_params\.depth: 15 is not allowed; allowed: 6N \+ 4 with N >= 1"),
+        ({"depth": 4}, r"^arch_params\.depth: 4 is not allowed"),
+        ({"width": 0}, r"^arch_params\.width: 0 is not allowed; allowed: an integer"),
+        ({"groups": 3}, r"^arch_params\.groups: 3 is not allowed .*allowed: a divisor of 16$"),
+    ],
+)
+def test_wrn_bad_params_name_key_and_allowed(kwargs, message):
+    kwargs = {"input_shape": (3, 32, 32), "num_classes": 10, **kwargs}
+    with pytest.raises(ConfigError, match=message):
+        build_model("wrn", **kwargs)
 
 
 def test_textcnn_follows_kim():

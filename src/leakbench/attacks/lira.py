@@ -16,7 +16,7 @@ and returns float64 [n], higher = more likely a member of the target.
 
 The statistics follow the LiRA reference code (tensorflow/privacy, research/mi_lira_2021,
 plot.py): per record and query, the Gaussian's location is the MEDIAN of the reference
-signals (the paper writes the mean; the median is robust to one diverged model) and its
+signals (the paper writes the mean; the published numbers come from the code) and its
 scale the population standard deviation (ddof = 0) plus :data:`SIGMA_FLOOR`; the score is
 the mean over queries of the per-query statistic. "Fixed variance" (section IV, Algorithm
 1's global-variance option, evaluated in section VI) replaces the per-record scale by one

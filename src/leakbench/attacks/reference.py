@@ -12,7 +12,9 @@ Reference models per record: :func:`select_references` gives each record its own
 reference models, k/2 IN and k/2 OUT for an online attack and k OUT for an offline one, as
 the papers count "k reference (shadow) models": a record scored with k models has k
 models of the kind the attack uses. :func:`score` also takes one list of model indices for
-every record; an attack then refuses a record that lacks a side it needs.
+every record; an attack then refuses a record that lacks a side it needs. With every model
+but the target as that list (the reference code's setting, "N - 1 reference models"),
+each record has N/2 - 1 or N/2 models on each side.
 
 RMIA's population records z (:attr:`ReferenceSignals.population`) are pool records chosen
 without regard to any model's membership (the attacker does not know the target's), e.g.
@@ -139,7 +141,7 @@ def _lira(form: Callable[..., np.ndarray], *, fixed: bool) -> Callable[..., np.n
     return compute
 
 
-def _global(
+def _signal_mean(
     *,
     target: np.ndarray,
     refs: np.ndarray,
@@ -147,9 +149,10 @@ def _global(
     data: ReferenceSignals,
     params: Mapping[str, object],
 ) -> np.ndarray:
-    """Carlini et al. 2022, section IV: one threshold for all records on the target's
-    signal (phi by default), the reference code's "global threshold"; score = mean over
-    queries of the signal (higher phi = more likely a member)."""
+    """Score = the mean over queries of the target's signal, one threshold for every
+    record. On phi: the "global threshold" baseline of Carlini et al. 2022, section IV
+    (the reference code's ``generate_global``); on the true label's softmax probability:
+    the confidence threshold of Salem et al. 2019 (NDSS), section 7. Higher = member."""
     del refs, ref_in, data, params
     return target.mean(axis=1)
 
@@ -246,7 +249,7 @@ REFERENCE_ATTACKS: dict[str, ReferenceAttack] = {
         ),
         ReferenceAttack(
             "global_threshold",
-            _global,
+            _signal_mean,
             _LIRA_PARAMS,
             "none",
             "one threshold on the target's phi for every record",
@@ -278,7 +281,7 @@ REFERENCE_ATTACKS: dict[str, ReferenceAttack] = {
         ),
         ReferenceAttack(
             "confidence",
-            _global,
+            _signal_mean,
             {},
             "none",
             "the target's softmax probability of the true label",
@@ -538,7 +541,7 @@ def calibrate_rmia_a(
     *,
     data: ReferenceSignals,
     target: int,
-    count: int,
+    count: int | None,
     params: Mapping[str, object],
 ) -> float:
     """Choose offline RMIA's ``a`` without the target, as Zarifzadeh et al. 2024 describe
@@ -547,15 +550,16 @@ def calibrate_rmia_a(
 
     The stand-in target is the lowest-index model other than ``target``; its reference
     models are :func:`select_references` (offline, ``count`` per record) among the models
-    other than both. Each a in :data:`A_GRID` scores the stand-in's records with
-    :func:`score`; the a with the highest AUC against the stand-in's ``keep`` row wins (the
-    smallest such a on a tie, as the reference code keeps the first strictly better one).
+    other than both, or, with ``count`` None, every model other than both. Each a in
+    :data:`A_GRID` scores the stand-in's records with :func:`score`; the a with the highest
+    AUC against the stand-in's ``keep`` row wins (the smallest such a on a tie, as the
+    reference code keeps the first strictly better one).
     The target's signals and membership are never read.
 
     Args:
         data: signals with ``prob_t`` at the attack's temperature.
         target: the model that will be attacked (left out).
-        count: reference models per record, as the attack itself will use.
+        count: reference models per record, as the attack itself will use; None for all.
         params: rmia_offline's other parameters (gamma, temperature); ``a`` is ignored.
 
     Returns:
@@ -572,7 +576,11 @@ def calibrate_rmia_a(
             "(a target, a stand-in and a reference model)"
         )
     stand_in = 0 if target != 0 else 1
-    refs = select_references(keep=keep, exclude=(target, stand_in), count=count, online=False)
+    refs = (
+        np.array([m for m in range(keep.shape[0]) if m not in (target, stand_in)])
+        if count is None
+        else select_references(keep=keep, exclude=(target, stand_in), count=count, online=False)
+    )
     member = keep[stand_in]
     best, best_auc = A_GRID[0], -math.inf
     base = {k: v for k, v in params.items() if k != "a"}

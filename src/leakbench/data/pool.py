@@ -130,16 +130,20 @@ def _check(ok: bool, key: str, value: str, allowed: str) -> None:
 
 
 def image_pool(*, images: np.ndarray, labels: np.ndarray, num_classes: int) -> Pool:
-    """Pool of uint8 ``[N, H, W]`` grey images: float32 ``[N, 1, H, W]`` = value / 255.
+    """Pool of uint8 images, grey ``[N, H, W]`` or channels-first ``[N, C, H, W]``:
+    float32 ``[N, C, H, W]`` (C = 1 for grey) = value / 255.
 
     Raises:
-        DataError: if ``images`` is not uint8 ``[N, H, W]``.
+        DataError: if ``images`` is not uint8 ``[N, H, W]`` or ``[N, C, H, W]``.
     """
     _check(images.dtype == np.uint8, "x", f"image dtype {images.dtype}", "uint8 images")
-    _check(images.ndim == 3, "x", f"image array shape {images.shape}", "[N, H, W]")
+    _check(
+        images.ndim in (3, 4), "x", f"image array shape {images.shape}", "[N, H, W] or [N, C, H, W]"
+    )
     scale = np.float32(np.iinfo(np.uint8).max)
+    scaled = images.astype(np.float32) / scale
     return Pool(
-        x=(images.astype(np.float32) / scale)[:, None, :, :],
+        x=scaled[:, None, :, :] if images.ndim == 3 else scaled,
         y=labels.astype(np.int64),
         properties={},
         feature_names=(),

@@ -183,6 +183,9 @@ class RawFile:
         gunzip: the sources deliver the file gzip-compressed; it is decompressed before
             hashing and storing. Use it when mirrors recompress the same content, so that
             their compressed bytes differ (Debian's Fashion-MNIST ``.gz`` files do).
+        md5: the MD5 digest the publisher states for the stored bytes (32 lowercase hex
+            digits), checked beside the sha256 where the publisher gives only an MD5 (e.g.
+            the CIFAR archives); empty when none is stated.
 
     Raises:
         DataError: if a field is malformed.
@@ -192,6 +195,7 @@ class RawFile:
     sha256: str
     sources: tuple[Source, ...]
     gunzip: bool = False
+    md5: str = ""
 
     def __post_init__(self) -> None:
         if not self.filename or Path(self.filename).name != self.filename:
@@ -202,6 +206,11 @@ class RawFile:
             raise DataError(
                 f"RawFile.sha256 of {self.filename}: {self.sha256!r} ({len(self.sha256)} chars) "
                 "is not allowed; allowed: 64 lowercase hex digits"
+            )
+        if self.md5 and (len(self.md5) != 32 or not set(self.md5) <= _HEX):
+            raise DataError(
+                f"RawFile.md5 of {self.filename}: {self.md5!r} is not allowed; allowed: 32 "
+                "lowercase hex digits, or empty"
             )
         if not self.sources:
             raise DataError(
@@ -222,11 +231,31 @@ class HasRawFiles(Protocol):
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Return the hex sha256 digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+    return _digest_file(path, "sha256")
+
+
+def md5_file(path: str | os.PathLike[str]) -> str:
+    """Return the hex MD5 digest of a file (only to compare with a publisher's stated MD5)."""
+    return _digest_file(path, "md5")
+
+
+def _digest_file(path: str | os.PathLike[str], algorithm: str) -> str:
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _check_md5(raw: RawFile, path: Path, where: str) -> None:
+    """Raise :class:`DataError` if ``raw`` states an MD5 and ``path`` does not have it."""
+    if raw.md5:
+        actual = md5_file(path)
+        if actual != raw.md5:
+            raise DataError(
+                f"{where}: md5 mismatch with the publisher's digest: expected {raw.md5}, "
+                f"got {actual}"
+            )
 
 
 def fetch_file(raw: RawFile, *, raw_dir: Path) -> Path:
@@ -248,6 +277,7 @@ def fetch_file(raw: RawFile, *, raw_dir: Path) -> Path:
             raise ChecksumError(
                 f"{dest} (already on disk; delete it to fetch again)", raw.sha256, actual
             )
+        _check_md5(raw, dest, f"{dest} (already on disk; delete it to fetch again)")
         log.info("%s: present, sha256 verified", dest)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -262,6 +292,7 @@ def fetch_file(raw: RawFile, *, raw_dir: Path) -> Path:
                     raise ChecksumError(
                         f"{raw.filename} from {source.describe()}", raw.sha256, actual
                     )
+                _check_md5(raw, tmp, f"{raw.filename} from {source.describe()}")
         except SourceUnavailable as err:
             log.warning("%s: %s unavailable: %s", dest, source.describe(), err)
             failures.append(f"  - {source.describe()}: {err}")
@@ -305,6 +336,7 @@ def verify_raw(spec: HasRawFiles, *, raw_dir: Path) -> list[Path]:
                 raw.sha256,
                 actual,
             )
+        _check_md5(raw, path, f"{path} (changed since it was fetched)")
         paths.append(path)
     return paths
 

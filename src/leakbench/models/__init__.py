@@ -5,7 +5,7 @@ them here fills :data:`ARCHITECTURES`. Every builder returns one plain ``nn.Modu
 :mod:`leakbench.training` trains K of them at once.
 """
 
-from leakbench.models import conv, dense, recurrent, resnet, text
+from leakbench.models import conv, dense, recurrent, resnet, text, wrn
 from leakbench.models.registry import (
     ARCHITECTURES,
     INPUTS,
@@ -27,4 +27,5 @@ __all__ = [
     "register_architecture",
     "resnet",
     "text",
+    "wrn",
 ]
