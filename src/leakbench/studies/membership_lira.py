@@ -308,8 +308,10 @@ def evaluate(
 
 
 def references_of(row: Mapping[str, Any]) -> int:
-    """A grid row's largest number of reference models: ``references``, or N - 1."""
-    return int(row.get("references", row["models"] - 1))
+    """A grid row's largest number of reference models: ``references``, or N - 1 where
+    it is null or absent."""
+    value = row.get("references")
+    return int(row["models"] - 1 if value is None else value)
 
 
 def check_study(*, study: Mapping[str, Any], datasets: Mapping[str, Any]) -> None:

@@ -28,4 +28,5 @@ SPEC = StudySpec(
     ),
     experiment="leakbench-membership_lira",
     artifacts=("results/models/membership_lira", "results/attacks/membership_lira"),
+    required=True,
 )
