@@ -183,6 +183,24 @@ def test_bad_config_stops_before_any_job(repo_root, tmp_path, key, value, messag
     assert not (tmp_path / "results").exists() and not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("models", 7, "membership_lira.grid.0.models: 7 is not allowed; allowed: an even"),
+        ("references", 8, "membership_lira.grid.0.references: 8 is not allowed; allowed: 1 to 7"),
+    ],
+)
+def test_bad_keep_matrix_config_stops_before_any_job(repo_root, tmp_path, key, value, message):
+    config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
+    config["membership_lira"]["grid"][0][key] = value
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    proc = snakemake(repo_root, tmp_path, "--cores", "1", config=bad)
+    assert proc.returncode != 0
+    assert message in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "results").exists()
+
+
 def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
     copy_repository(repo_root, tmp_path)
     dvc_yaml = tmp_path / "dvc.yaml"
