@@ -355,6 +355,32 @@ def test_held_out_threshold_separates_perfectly_separated_scores():
     )
 
 
+def test_held_out_threshold_bound_is_reached_in_most_audits():
+    """The returned bound sits z = 1.645 standard errors below the expected counts (95%):
+    audits of fresh runs at the threshold reach it in about 95% of runs, and the median audit
+    is above it."""
+    rng = np.random.default_rng(0)
+    threshold, bound = held_out_threshold(
+        positives=rng.normal(1.0, 1, 40000),
+        negatives=rng.normal(0.0, 1, 40000),
+        members=2000,
+        non_members=2000,
+        delta=1e-5,
+    )
+    member = np.arange(4000) < 2000
+    audits = [
+        audit_at_threshold(
+            scores=np.concatenate([rng.normal(1.0, 1, 2000), rng.normal(0.0, 1, 2000)]),
+            member=member,
+            threshold=threshold,
+            delta=1e-5,
+        ).epsilon_lower
+        for _ in range(200)
+    ]
+    assert np.mean(np.array(audits) < bound) < 0.15
+    assert np.median(audits) > bound > 0
+
+
 def _optimal(mechanism: DiracMechanism, *, runs: int, seed: int, repeats: int = 1) -> float:
     test = choose_test(
         mechanism=mechanism,

@@ -246,16 +246,20 @@ def held_out_threshold(
     confidence: float = 0.95,
 ) -> tuple[float, float]:
     """The threshold that maximises the bound an audit of ``members`` members and
-    ``non_members`` non-members would reach at the rates of held-out scores.
+    ``non_members`` non-members reaches with high probability at the rates of held-out
+    scores.
 
     The candidates are one threshold per achievable true-positive count of the audit (the
-    held-out ``positives``' quantile at rate j / members, j = 1..members); at each, the
-    held-out true- and false-positive rates times the audit's counts, rounded, give the
-    expected confusion matrix, and its :func:`epsilon_lower_bound` is maximised (the first,
-    highest threshold among ties).
+    held-out ``positives``' quantile at rate j / members, j = 1..members). At each, the
+    held-out rates give the audit's expected counts, n p; each is moved against the bound by
+    z standard errors, sqrt(n p (1 - p)) (z the one-sided normal quantile at ``confidence``),
+    so the :func:`epsilon_lower_bound` of the rounded, moved confusion matrix is about what
+    the audit reaches in at least that share of runs. Maximising it, not the bound at the
+    expected counts, keeps the threshold out of the far tail, where a few counts make the
+    bound vary much from run to run (the first, highest threshold among ties).
 
     Returns:
-        ``(threshold, bound)``: the threshold and its expected bound.
+        ``(threshold, bound)``: the threshold and its bound at the moved counts.
 
     Raises:
         ConfigError: if a count is below 1 or a score is not finite.
@@ -273,7 +277,12 @@ def held_out_threshold(
     candidates = np.unique(pos[pos.size - np.ceil(rate * pos.size).astype(np.int64)])[::-1]
     tpr = (pos.size - np.searchsorted(pos, candidates, side="left")) / pos.size
     fpr = (neg.size - np.searchsorted(neg, candidates, side="left")) / neg.size
-    tp, fp = np.rint(tpr * members), np.rint(fpr * non_members)
+    from scipy.stats import norm
+
+    z = float(norm.ppf(confidence))
+    tp = np.clip(np.rint(tpr * members - z * np.sqrt(members * tpr * (1 - tpr))), 0, members)
+    fp = np.rint(fpr * non_members + z * np.sqrt(non_members * fpr * (1 - fpr)))
+    fp = np.clip(fp, 0, non_members)
     bounds = epsilon_lower_bound(
         tp=tp, fn=members - tp, fp=fp, tn=non_members - fp, delta=delta, confidence=confidence
     )
