@@ -47,6 +47,7 @@ def _audit(privacy, spent, lower):
         "accountant_epsilon": spent,
         "noise_multiplier": None if spent is None else 2.0,
         "epsilon_lower": lower,
+        "ceiling": 3.1,
         "tp": 60,
         "fn": 40,
         "fp": 30,
@@ -73,6 +74,7 @@ def test_audit_table_flags_a_bound_above_the_accountant():
     assert list(table.epsilon) == [math.inf, 1.0, 1.0]
     assert list(table.cell) == ["mlp"] * 3
     assert list(table.within_budget) == [True, True, False]  # 1.2 > 0.99 is a bug signal
+    assert list(table.ceiling) == [3.1] * 3 and table.canary_ceiling.isna().all()
 
 
 def test_tradeoff_table_joins_the_accountant_epsilon_and_orders_rows():

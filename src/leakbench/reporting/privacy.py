@@ -42,11 +42,13 @@ AUDIT_COLUMNS = (
     "accountant_epsilon",
     "noise_multiplier",
     "epsilon_lower",
+    "ceiling",
     "tp",
     "fn",
     "fp",
     "tn",
     "canary_epsilon_lower",
+    "canary_ceiling",
     "within_budget",
 )
 
@@ -73,7 +75,8 @@ def _number(value: Any) -> float:
 
 def audit_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """One row per audited membership variant, with the bound from natural records and,
-    when canaries were inserted, from canaries; ``within_budget`` says whether both are at
+    when canaries were inserted, from canaries, each beside the Clopper-Pearson ceiling of
+    its number of trials (records or canaries); ``within_budget`` says whether both are at
     most the accountant's epsilon (always true without DP)."""
     rows = []
     for r in records:
@@ -88,8 +91,10 @@ def audit_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
                 "accountant_epsilon": spent,
                 "noise_multiplier": _number(r.value("metrics", "noise_multiplier")),
                 "epsilon_lower": lower,
+                "ceiling": float(r.value("metrics", "ceiling")),
                 **{key: int(r.value("metrics", key)) for key in ("tp", "fn", "fp", "tn")},
                 "canary_epsilon_lower": canary,
+                "canary_ceiling": _number(r.metrics.get("canary_ceiling")),
                 "within_budget": bool(
                     math.isnan(spent) or max(lower, np.nan_to_num(canary)) <= spent
                 ),
@@ -227,8 +232,10 @@ def tradeoff_figure(*, table: pd.DataFrame) -> Figure:
 
 def audit_figure(*, table: pd.DataFrame) -> Figure:
     """The empirical lower bound on epsilon against the accountant's epsilon, one marker
-    series per audited cell; the diagonal is where the bound would meet the accountant (a
-    point above it would be a bug). Variants without DP sit at "no DP" on the right."""
+    series per audited cell, with the Clopper-Pearson ceiling of its trial count (pale
+    triangles: down for records, up for canaries); the diagonal is where the bound would meet
+    the accountant (a point above it would be a bug). Variants without DP sit at "no DP" on
+    the right."""
     if table.empty:
         raise RecordError("dp_audit: no rows to plot")
     spent = table.accountant_epsilon.to_numpy(dtype=float)
@@ -246,9 +253,11 @@ def audit_figure(*, table: pd.DataFrame) -> Figure:
             spent_at = np.nan_to_num(part.accountant_epsilon.to_numpy(dtype=float), nan=math.inf)
             x, color = _positions(spent_at, finite), colors[i % len(colors)]
             ax.plot(x, part.epsilon_lower, "o", ms=4, color=color, label=f"{dataset} {cell}")
+            ax.plot(x, part.ceiling, "v", ms=3, color=color, alpha=0.5)
             if part.canary_epsilon_lower.notna().any():
                 name = f"{dataset} {cell} (canaries)"
                 ax.plot(x, part.canary_epsilon_lower, "x", ms=5, color=color, label=name)
+                ax.plot(x, part.canary_ceiling, "^", ms=3, color=color, alpha=0.5)
         _epsilon_axis(ax, finite)
         ax.set_xlabel("accountant epsilon")
         ax.set_ylabel("empirical lower bound (95%)")
