@@ -9,20 +9,26 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import norm
+from scipy.stats import binom, norm
 
 from leakbench.errors import ConfigError
 from leakbench.privacy import (
+    DiracMechanism,
+    audit_at_threshold,
     audit_scores,
+    choose_test,
     clopper_pearson_ceiling,
     dirac_canary_llr,
+    final_model_llr,
+    held_out_threshold,
+    known_mechanism_audit,
     one_run_audit,
     one_run_ceiling,
     one_run_guesses,
     one_run_lower_bound,
     one_run_p_value,
     optimal_test_bound,
-    simulate_dirac_scores,
+    union_level,
 )
 from leakbench.seeding import derive_seed
 
@@ -222,15 +228,26 @@ def test_ceiling_grows_with_trials():
 # -- optimal test on the exact mechanism -----------------------------------------------------
 
 
+def _mechanism(sigma: float, q: float, steps: int) -> DiracMechanism:
+    return DiracMechanism(noise_multiplier=sigma, sample_rate=q, steps=steps)
+
+
+def test_ceiling_without_split_evaluates_every_trial():
+    """20 members and 20 non-members all evaluated: the split ceiling of 40 and 40."""
+    assert clopper_pearson_ceiling(
+        members=20, non_members=20, delta=0.0, split=False
+    ) == pytest.approx(1.596770, abs=1e-5)
+
+
 def test_llr_by_hand():
     """q = 1, sigma = 1: each step adds (2x - 1) / 2, so x = (1, 0) gives 1/2 - 1/2 = 0 and
     x = (1, 1) gives 1. q = 1/2, sigma = 1, x = 1: log(1/2 + e^(1/2) / 2) = log(1.324361)
     = 0.280930."""
     llr = dirac_canary_llr(
-        observations=np.array([[1.0, 0.0], [1.0, 1.0]]), noise_multiplier=1.0, sample_rate=1.0
+        observations=np.array([[1.0, 0.0], [1.0, 1.0]]), mechanism=_mechanism(1.0, 1.0, 2)
     )
     np.testing.assert_allclose(llr, [0.0, 1.0], atol=1e-12)
-    one = dirac_canary_llr(observations=np.array([1.0]), noise_multiplier=1.0, sample_rate=0.5)
+    one = dirac_canary_llr(observations=np.array([1.0]), mechanism=_mechanism(1.0, 0.5, 1))
     assert one == pytest.approx(0.280930, abs=1e-6)
 
 
@@ -244,37 +261,161 @@ def test_llr_is_the_log_density_ratio(x, sigma, q):
     x = np.array(x)
     inside = (1 - q) * norm.pdf(x, 0, sigma) + q * norm.pdf(x, 1, sigma)
     expected = np.sum(np.log(inside) - np.log(norm.pdf(x, 0, sigma)))
-    got = dirac_canary_llr(observations=x, noise_multiplier=sigma, sample_rate=q)
+    got = dirac_canary_llr(observations=x, mechanism=_mechanism(sigma, q, x.size))
     assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    x=st.lists(st.floats(-5, 5), min_size=1, max_size=8),
+    sigma=st.floats(0.3, 10),
+    q=st.floats(0.001, 1),
+)
+def test_final_model_llr_is_the_log_density_ratio_of_the_sum(x, sigma, q):
+    """The sum of T steps is N(k, T sigma^2) given k ~ Binomial(T, q) canary steps."""
+    x, steps = np.array(x), len(x)
+    s, sd = x.sum(), sigma * math.sqrt(steps)
+    inside = sum(binom.pmf(k, steps, q) * norm.pdf(s, k, sd) for k in range(steps + 1))
+    expected = math.log(inside) - math.log(norm.pdf(s, 0, sd))
+    got = final_model_llr(observations=x, mechanism=_mechanism(sigma, q, steps))
+    assert got == pytest.approx(expected, rel=1e-7, abs=1e-7)
+
+
+def test_one_step_views_agree():
+    """T = 1: the final model is the only iterate, so both views give the same score."""
+    x = np.linspace(-3, 3, 7)[:, None]
+    mechanism = _mechanism(1.5, 0.3, 1)
+    np.testing.assert_allclose(
+        final_model_llr(observations=x, mechanism=mechanism),
+        dirac_canary_llr(observations=x, mechanism=mechanism),
+        atol=1e-12,
+    )
+
+
 def test_simulation_is_seeded_and_separates():
-    args = {"noise_multiplier": 1.0, "sample_rate": 0.5, "steps": 50, "runs": 200}
-    first, again = simulate_dirac_scores(**args, seed=3), simulate_dirac_scores(**args, seed=3)
-    other = simulate_dirac_scores(**args, seed=4)
-    np.testing.assert_array_equal(first.with_canary, again.with_canary)
-    np.testing.assert_array_equal(first.without_canary, again.without_canary)
-    assert not np.array_equal(first.with_canary, other.with_canary)
-    assert first.with_canary.shape == first.without_canary.shape == (200,)
-    assert first.with_canary.mean() > first.without_canary.mean()
+    mechanism = _mechanism(1.0, 0.5, 50)
+    first = mechanism.simulate(runs=200, canary=True, seed=3)
+    np.testing.assert_array_equal(first, mechanism.simulate(runs=200, canary=True, seed=3))
+    assert not np.array_equal(first, mechanism.simulate(runs=200, canary=True, seed=4))
+    without = mechanism.simulate(runs=200, canary=False, seed=3)
+    assert first.shape == without.shape == (200, 50)
+    # the canary adds 1 at about q T = 25 steps of each run
+    assert abs((first.sum(axis=1) - without.sum(axis=1)).mean() - 25) < 2
+
+
+def test_audit_at_threshold_by_hand():
+    """Scores (3, 2, 1 | 2, 0, 0) at threshold 2: tp = 2, fn = 1, fp = 1, tn = 2."""
+    result = audit_at_threshold(
+        scores=np.array([3.0, 2.0, 1.0, 2.0, 0.0, 0.0]),
+        member=np.array([True] * 3 + [False] * 3),
+        threshold=2.0,
+        delta=1e-5,
+    )
+    assert (result.tp, result.fn, result.fp, result.tn) == (2, 1, 1, 2)
+    assert result.epsilon_lower == pytest.approx(float(_bound(tp=2, fn=1, fp=1, tn=2)), abs=1e-12)
+
+
+def test_known_mechanism_audit_is_the_larger_of_two_audits_at_half_the_error():
+    """Scores whose held-out threshold (10) misses every run: the split audit wins, at
+    confidence 0.975; a threshold at the separation point wins over it."""
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.normal(3, 1, 200), rng.normal(0, 1, 200)])
+    member = np.arange(400) < 200
+    missed = known_mechanism_audit(scores=scores, member=member, threshold=10.0, delta=1e-5, seed=1)
+    split = audit_scores(scores=scores, member=member, delta=1e-5, seed=1, confidence=0.975)
+    assert union_level(0.95) == 0.975
+    assert missed == split and missed.epsilon_lower > 0
+    good = known_mechanism_audit(scores=scores, member=member, threshold=1.5, delta=1e-5, seed=1)
+    fixed = audit_at_threshold(
+        scores=scores, member=member, threshold=1.5, delta=1e-5, confidence=0.975
+    )
+    assert (good.epsilon_lower, good.tp, good.fp) == (fixed.epsilon_lower, fixed.tp, fixed.fp)
+    assert good.epsilon_lower > split.epsilon_lower
+
+
+def _bound(**counts):
+    from leakbench.privacy import epsilon_lower_bound
+
+    return epsilon_lower_bound(**counts, delta=1e-5)[0]
+
+
+def test_held_out_threshold_separates_perfectly_separated_scores():
+    """Held-out positives all above every negative: the best threshold keeps every positive
+    and no negative, and its bound is the unsplit ceiling of the audit's counts."""
+    threshold, bound = held_out_threshold(
+        positives=np.arange(10.0, 20.0),
+        negatives=np.arange(0.0, 10.0),
+        members=50,
+        non_members=50,
+        delta=1e-5,
+    )
+    assert 9.0 < threshold <= 10.0
+    assert bound == pytest.approx(
+        clopper_pearson_ceiling(members=50, non_members=50, delta=1e-5, split=False)
+    )
+
+
+def test_held_out_threshold_bound_is_reached_in_most_audits():
+    """The returned bound sits z = 1.645 standard errors below the expected counts (95%):
+    audits of fresh runs at the threshold reach it in about 95% of runs, and the median audit
+    is above it."""
+    rng = np.random.default_rng(0)
+    threshold, bound = held_out_threshold(
+        positives=rng.normal(1.0, 1, 40000),
+        negatives=rng.normal(0.0, 1, 40000),
+        members=2000,
+        non_members=2000,
+        delta=1e-5,
+    )
+    member = np.arange(4000) < 2000
+    audits = [
+        audit_at_threshold(
+            scores=np.concatenate([rng.normal(1.0, 1, 2000), rng.normal(0.0, 1, 2000)]),
+            member=member,
+            threshold=threshold,
+            delta=1e-5,
+        ).epsilon_lower
+        for _ in range(200)
+    ]
+    assert np.mean(np.array(audits) < bound) < 0.15
+    assert np.median(audits) > bound > 0
+
+
+def _optimal(mechanism: DiracMechanism, *, runs: int, seed: int, repeats: int = 1) -> float:
+    test = choose_test(
+        mechanism=mechanism,
+        view="every_iterate",
+        members=runs,
+        non_members=runs,
+        held_out=4 * runs,
+        delta=1e-5,
+        seed=seed,
+    )
+    return optimal_test_bound(
+        mechanism=mechanism,
+        test=test,
+        members=runs,
+        non_members=runs,
+        delta=1e-5,
+        seed=seed,
+        repeats=repeats,
+    )
 
 
 def test_optimal_bound_reaches_the_ceiling_at_little_noise():
-    """sigma = 0.1, q = 1: the canary's step is 10 standard deviations away, every run is
-    classified right, and the bound is the ceiling up to the threshold chosen on the other
-    half (the lowest selection-side canary score, which may leave one evaluation run out)."""
-    bound = optimal_test_bound(
-        noise_multiplier=0.1, sample_rate=1.0, steps=1, trials=1000, delta=1e-5, seed=0
+    """sigma = 0.1, q = 1: the canary's step is 10 standard deviations away and every run is
+    classified right, up to the threshold chosen on held-out runs (the lowest held-out
+    canary score, which may leave a canary run below it), so the bound is the ceiling of all
+    the runs at the per-audit level of the union bound."""
+    bound = _optimal(_mechanism(0.1, 1.0, 1), runs=500, seed=0)
+    ceiling = clopper_pearson_ceiling(
+        members=500, non_members=500, delta=1e-5, confidence=union_level(0.95), split=False
     )
-    ceiling = clopper_pearson_ceiling(members=500, non_members=500, delta=1e-5)
-    assert 0.98 * ceiling <= bound <= ceiling
+    assert 0.99 * ceiling <= bound <= ceiling
 
 
 def test_optimal_bound_is_near_zero_at_much_noise():
-    bound = optimal_test_bound(
-        noise_multiplier=50.0, sample_rate=1.0, steps=10, trials=1000, delta=1e-5, seed=0
-    )
-    assert bound < 0.2
+    assert _optimal(_mechanism(50.0, 1.0, 10), runs=500, seed=0) < 0.2
 
 
 @pytest.mark.parametrize(
@@ -282,69 +423,88 @@ def test_optimal_bound_is_near_zero_at_much_noise():
     [(1 / 16, 100, 0.8), (1 / 16, 1000, 1.5), (1.0, 10, 4.0), (1.0, 1, 1.0), (0.01, 500, 0.6)],
 )
 def test_optimal_bound_never_exceeds_the_accountant(sample_rate, steps, noise_multiplier):
-    mechanism = {
-        "noise_multiplier": noise_multiplier,
-        "sample_rate": sample_rate,
-        "steps": steps,
-        "delta": 1e-5,
-    }
-    bound = optimal_test_bound(**mechanism, trials=1000, seed=1)
-    assert 0 < bound <= _rdp_epsilon(**mechanism)
+    bound = _optimal(_mechanism(noise_multiplier, sample_rate, steps), runs=500, seed=1)
+    accountant = _rdp_epsilon(
+        noise_multiplier=noise_multiplier, sample_rate=sample_rate, steps=steps, delta=1e-5
+    )
+    assert 0 < bound <= accountant
 
 
 def test_optimal_bound_is_deterministic_from_its_seed():
-    args = {
-        "noise_multiplier": 1.0,
-        "sample_rate": 0.25,
-        "steps": 40,
-        "trials": 400,
-        "delta": 1e-5,
-    }
-    assert optimal_test_bound(**args, seed=7) == optimal_test_bound(**args, seed=7)
-    assert optimal_test_bound(**args, seed=7) != optimal_test_bound(**args, seed=8)
+    mechanism = _mechanism(1.0, 0.25, 40)
+    first = _optimal(mechanism, runs=200, seed=7)
+    assert first == _optimal(mechanism, runs=200, seed=7)
+    assert first != _optimal(mechanism, runs=200, seed=8)
 
 
 def test_repeated_optimal_bound_is_the_median_of_single_ones():
     """Repeat i is seeded from (seed, i), so the repeats' median can be rebuilt by hand from
-    audits of the same simulations."""
-    args = {"noise_multiplier": 1.0, "sample_rate": 0.25, "steps": 40, "delta": 1e-5}
+    audits of the same simulations at the same threshold."""
+    mechanism = _mechanism(1.0, 0.25, 40)
+    test = choose_test(
+        mechanism=mechanism,
+        view="every_iterate",
+        members=200,
+        non_members=200,
+        held_out=800,
+        delta=1e-5,
+        seed=7,
+    )
     singles = []
     for repeat in range(3):
-        scores = simulate_dirac_scores(
-            **{k: args[k] for k in ("noise_multiplier", "sample_rate", "steps")},
-            runs=200,
-            seed=derive_seed(7, "simulate", repeat),
-        )
+        scores = [
+            dirac_canary_llr(
+                observations=mechanism.simulate(
+                    runs=200, canary=canary, seed=derive_seed(7, "simulate", repeat, int(canary))
+                ),
+                mechanism=mechanism,
+            )
+            for canary in (True, False)
+        ]
         singles.append(
-            audit_scores(
-                scores=np.concatenate([scores.with_canary, scores.without_canary]),
+            known_mechanism_audit(
+                scores=np.concatenate(scores),
                 member=np.arange(400) < 200,
+                threshold=test.threshold,
                 delta=1e-5,
                 seed=derive_seed(7, "split", repeat),
             ).epsilon_lower
         )
     assert len(set(singles)) > 1
-    assert optimal_test_bound(**args, trials=400, seed=7, repeats=3) == sorted(singles)[1]
+    bound = optimal_test_bound(
+        mechanism=mechanism,
+        test=test,
+        members=200,
+        non_members=200,
+        delta=1e-5,
+        seed=7,
+        repeats=3,
+    )
+    assert bound == sorted(singles)[1]
 
 
 @pytest.mark.parametrize(
-    ("change", "key"),
+    ("make", "key"),
     [
-        ({"trials": 999}, "trials"),
-        ({"noise_multiplier": 0.0}, "noise_multiplier"),
-        ({"sample_rate": 0.0}, "sample_rate"),
-        ({"steps": 0}, "steps"),
-        ({"repeats": 0}, "repeats"),
+        (lambda: _mechanism(0.0, 0.5, 5), "noise_multiplier"),
+        (lambda: _mechanism(1.0, 0.0, 5), "sample_rate"),
+        (lambda: _mechanism(1.0, 0.5, 0), "steps"),
+        (lambda: _mechanism(1.0, 0.5, 5).simulate(runs=0, canary=True, seed=0), "runs"),
+        (lambda: _optimal(_mechanism(1.0, 0.5, 5), runs=10, seed=0, repeats=0), "repeats"),
+        (
+            lambda: choose_test(
+                mechanism=_mechanism(1.0, 0.5, 5),
+                view="gradient",
+                members=4,
+                non_members=4,
+                held_out=10,
+                delta=1e-5,
+                seed=0,
+            ),
+            "statistic",
+        ),
     ],
 )
-def test_optimal_bound_refuses_bad_input(change, key):
-    args = {
-        "noise_multiplier": 1.0,
-        "sample_rate": 0.5,
-        "steps": 5,
-        "trials": 100,
-        "delta": 1e-5,
-        "seed": 0,
-    } | change
+def test_optimal_bound_refuses_bad_input(make, key):
     with pytest.raises(ConfigError, match=rf"^{key}: .* is not allowed; allowed: "):
-        optimal_test_bound(**args)
+        make()

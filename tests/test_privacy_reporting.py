@@ -47,6 +47,7 @@ def _audit(privacy, spent, lower):
         "accountant_epsilon": spent,
         "noise_multiplier": None if spent is None else 2.0,
         "epsilon_lower": lower,
+        "ceiling": 3.1,
         "tp": 60,
         "fn": 40,
         "fp": 30,
@@ -73,6 +74,7 @@ def test_audit_table_flags_a_bound_above_the_accountant():
     assert list(table.epsilon) == [math.inf, 1.0, 1.0]
     assert list(table.cell) == ["mlp"] * 3
     assert list(table.within_budget) == [True, True, False]  # 1.2 > 0.99 is a bug signal
+    assert list(table.ceiling) == [3.1] * 3 and table.canary_ceiling.isna().all()
 
 
 def test_tradeoff_table_joins_the_accountant_epsilon_and_orders_rows():
@@ -128,7 +130,8 @@ def _whitebox(epsilon, spent, every, final):
         "every_iterate": every,
         "final_model": final,
         "ceiling": 4.2,
-        "optimal": 1.5,
+        "every_iterate_optimal": 1.5,
+        "final_model_optimal": 1.25,
     }
     grid = {"privacy": {**DP, "epsilon": epsilon}, "variant": variant}
     return _base("privacy", variant, "dirac_canary", grid, metrics, dataset="adult")
@@ -142,15 +145,14 @@ def test_whitebox_table_has_one_row_per_auditor_and_flags_a_bound_above_the_acco
     assert list(table.audit) == ["every_iterate", "final_model"] * 2
     assert list(table.epsilon_lower) == [2.0, 1.0, 0.2, 1.3]
     assert list(table.within_budget) == [True, True, True, False]  # 1.3 > 0.99
-    assert list(table.optimal) == [1.5] * 4 and list(table.ceiling) == [4.2] * 4
+    assert list(table.optimal) == [1.5, 1.25] * 2 and list(table.ceiling) == [4.2] * 4
     figure = whitebox_figure(table=table)
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert labels == [
         "accountant epsilon",
         "ceiling (trials)",
-        "optimal test",
-        "every iterate",
-        "final model",
+        "every iterate (line: its optimal test)",
+        "final model (line: its optimal test)",
     ]
     with pytest.raises(RecordError, match="dp_whitebox: no rows"):
         whitebox_figure(table=table.iloc[:0])

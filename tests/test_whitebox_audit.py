@@ -81,7 +81,15 @@ def test_trained_updates_equal_the_hand_computed_canary_steps() -> None:
 
 def _audit(pool, epsilon: float, **cell):
     x, y = pool
-    settings = {"dataset": "synthetic", "records": 50, "batch_size": 50, "trials": 600, **cell}
+    settings = {
+        "dataset": "synthetic",
+        "records": 4,
+        "batch_size": 1,
+        "epochs": 2,
+        "trials": 600,
+        "held_out": 5000,
+        **cell,
+    }
     return whitebox_audit(
         x=x,
         y=y,
@@ -96,16 +104,29 @@ def _audit(pool, epsilon: float, **cell):
 def test_no_audit_exceeds_the_accountant(pool, epsilon: float) -> None:
     result = _audit(pool, epsilon)
     assert result.epsilon <= epsilon
-    for bound in (result.every_iterate, result.final_model, result.optimal):
-        assert 0 <= bound <= result.epsilon
-    assert result.every_iterate <= result.ceiling
+    assert (result.sample_rate, result.steps) == (0.25, 8)
+    bounds = (
+        result.every_iterate,
+        result.final_model,
+        result.every_iterate_optimal,
+        result.final_model_optimal,
+    )
+    for bound in bounds:
+        assert 0 <= bound <= min(result.epsilon, result.ceiling)
 
 
 def test_every_iterate_audit_reaches_the_optimal_test(pool) -> None:
-    # q = 1, two steps: the default cell's mechanism at a tenth of its trials
-    result = _audit(pool, 8.0, epochs=2, trials=1000)
-    assert result.optimal > 1.0
-    assert result.every_iterate >= 0.8 * result.optimal
+    # q = 1/4, eight steps: the default cell's mechanism at a twenty-fifth of its trials
+    result = _audit(pool, 8.0, trials=2000)
+    assert result.every_iterate_optimal > 1.0
+    assert result.every_iterate >= 0.8 * result.every_iterate_optimal
+    assert result.final_model >= 0.8 * result.final_model_optimal
+
+
+# The threshold is chosen for the claimed mechanism; with a few hundred trials nothing can be
+# certified against it at epsilon 1 (the expected bound is 0 at every threshold), so the
+# broken-DP tests audit enough models for the claimed mechanism to have a threshold.
+BROKEN_TRIALS = 4000
 
 
 def test_audit_catches_noise_divided_by_ten(pool, monkeypatch) -> None:
@@ -116,9 +137,9 @@ def test_audit_catches_noise_divided_by_ten(pool, monkeypatch) -> None:
         honest = calibrate(*args, **kwargs)
         return dataclasses.replace(honest, noise_multiplier=honest.noise_multiplier / 10)
 
-    assert _audit(pool, 1.0).every_iterate < 1.0
+    assert _audit(pool, 1.0, trials=BROKEN_TRIALS).every_iterate < 1.0
     monkeypatch.setattr(stacked, "calibrate", weak)
-    result = _audit(pool, 1.0)
+    result = _audit(pool, 1.0, trials=BROKEN_TRIALS)
     assert result.epsilon <= 1.0  # the claim is unchanged
     assert result.every_iterate > 1.0
 
@@ -127,7 +148,7 @@ def test_audit_catches_clipping_switched_off(pool, monkeypatch) -> None:
     from leakbench.training import clipping
 
     monkeypatch.setattr(clipping, "clip_factors", lambda norms2, max_norm: torch.ones_like(norms2))
-    result = _audit(pool, 1.0)
+    result = _audit(pool, 1.0, trials=BROKEN_TRIALS)
     assert result.every_iterate > 1.0
 
 

@@ -1,6 +1,7 @@
 # log_{study}: the only jobs that touch MLflow. They read finished metrics files, so a
 # tracking failure never loses a result; the receipt (run ids) is not a DVC output. A study
-# logs the records of all its privacy variants; log_privacy logs the audits.
+# logs the records of all its privacy variants; log_privacy logs the audits (natural-record
+# and canary audits of the membership variants, white-box audits of the audit cell).
 ATTACKS = config["membership"]["attacks"]
 
 
@@ -53,8 +54,11 @@ use rule log_membership as log_property_poisoning with:
 use rule log_membership as log_privacy with:
     input:
         code=imports_of("log_study.py"),
-        metrics=rules.aggregate_privacy.input.audits,
-        figure=rules.aggregate_privacy.output.audit_png,
+        metrics=rules.aggregate_privacy.input.audits + rules.aggregate_privacy.input.whitebox,
+        figure=[
+            rules.aggregate_privacy.output.audit_png,
+            rules.aggregate_privacy.output.whitebox_png,
+        ],
     output:
         STUDIES["privacy"].receipt,
     log:

@@ -1,7 +1,15 @@
 """Differential privacy: DP-SGD settings, noise calibration by an accountant, auditing."""
 
 from leakbench.privacy.accounting import Calibration, calibrate
-from leakbench.privacy.audit import AuditResult, audit_scores, epsilon_lower_bound
+from leakbench.privacy.audit import (
+    AuditResult,
+    audit_at_threshold,
+    audit_scores,
+    epsilon_lower_bound,
+    held_out_threshold,
+    known_mechanism_audit,
+    union_level,
+)
 from leakbench.privacy.ceiling import clopper_pearson_ceiling
 from leakbench.privacy.one_run import (
     OneRunAudit,
@@ -12,25 +20,35 @@ from leakbench.privacy.one_run import (
     one_run_p_value,
 )
 from leakbench.privacy.optimal import (
-    MechanismScores,
+    STATISTICS,
+    DiracMechanism,
+    HeldOutTest,
+    choose_test,
     dirac_canary_llr,
+    final_model_llr,
     optimal_test_bound,
-    simulate_dirac_scores,
 )
 from leakbench.privacy.settings import ACCOUNTANTS, DPConfig, row_epsilon
 
 __all__ = [
     "ACCOUNTANTS",
+    "STATISTICS",
     "AuditResult",
     "Calibration",
     "DPConfig",
-    "MechanismScores",
+    "DiracMechanism",
+    "HeldOutTest",
     "OneRunAudit",
+    "audit_at_threshold",
     "audit_scores",
     "calibrate",
+    "choose_test",
     "clopper_pearson_ceiling",
     "dirac_canary_llr",
     "epsilon_lower_bound",
+    "final_model_llr",
+    "held_out_threshold",
+    "known_mechanism_audit",
     "one_run_audit",
     "one_run_ceiling",
     "one_run_guesses",
@@ -38,5 +56,5 @@ __all__ = [
     "one_run_p_value",
     "optimal_test_bound",
     "row_epsilon",
-    "simulate_dirac_scores",
+    "union_level",
 ]

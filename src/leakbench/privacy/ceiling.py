@@ -16,15 +16,22 @@ from leakbench.privacy.audit import epsilon_lower_bound
 
 
 def clopper_pearson_ceiling(
-    *, members: int, non_members: int, delta: float, confidence: float = 0.95
+    *,
+    members: int,
+    non_members: int,
+    delta: float,
+    confidence: float = 0.95,
+    split: bool = True,
 ) -> float:
-    """The largest bound :func:`leakbench.privacy.audit.audit_scores` can return for
-    ``members`` member and ``non_members`` non-member trials: every evaluation-side trial
-    classified right.
+    """The largest bound an audit of ``members`` member and ``non_members`` non-member
+    trials can return: every evaluated trial classified right.
 
-    ``audit_scores`` keeps ``k - k // 2`` of each group's k trials for the evaluation side;
-    the ceiling is :func:`leakbench.privacy.audit.epsilon_lower_bound` of the confusion
-    matrix (tp, fn, fp, tn) = (n, 0, 0, n') of those sides.
+    With ``split`` (:func:`leakbench.privacy.audit.audit_scores`) the evaluation side keeps
+    ``k - k // 2`` of each group's k trials; without it
+    (:func:`leakbench.privacy.audit.audit_at_threshold`, a threshold from held-out runs)
+    every trial is evaluated. The ceiling is
+    :func:`leakbench.privacy.audit.epsilon_lower_bound` of the confusion matrix
+    (tp, fn, fp, tn) = (n, 0, 0, n') of the evaluated trials.
 
     Raises:
         ConfigError: if either count is below 2 (``audit_scores`` needs 1 per side).
@@ -32,11 +39,12 @@ def clopper_pearson_ceiling(
     for key, value in (("members", members), ("non_members", non_members)):
         if not isinstance(value, int) or value < 2:
             raise ConfigError(f"{key}: {value!r} is not allowed; allowed: an integer >= 2")
+    kept = (lambda k: k - k // 2) if split else (lambda k: k)
     bound = epsilon_lower_bound(
-        tp=members - members // 2,
+        tp=kept(members),
         fn=0,
         fp=0,
-        tn=non_members - non_members // 2,
+        tn=kept(non_members),
         delta=delta,
         confidence=confidence,
     )

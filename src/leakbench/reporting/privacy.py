@@ -42,11 +42,13 @@ AUDIT_COLUMNS = (
     "accountant_epsilon",
     "noise_multiplier",
     "epsilon_lower",
+    "ceiling",
     "tp",
     "fn",
     "fp",
     "tn",
     "canary_epsilon_lower",
+    "canary_ceiling",
     "within_budget",
 )
 
@@ -73,7 +75,8 @@ def _number(value: Any) -> float:
 
 def audit_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """One row per audited membership variant, with the bound from natural records and,
-    when canaries were inserted, from canaries; ``within_budget`` says whether both are at
+    when canaries were inserted, from canaries, each beside the Clopper-Pearson ceiling of
+    its number of trials (records or canaries); ``within_budget`` says whether both are at
     most the accountant's epsilon (always true without DP)."""
     rows = []
     for r in records:
@@ -88,8 +91,10 @@ def audit_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
                 "accountant_epsilon": spent,
                 "noise_multiplier": _number(r.value("metrics", "noise_multiplier")),
                 "epsilon_lower": lower,
+                "ceiling": float(r.value("metrics", "ceiling")),
                 **{key: int(r.value("metrics", key)) for key in ("tp", "fn", "fp", "tn")},
                 "canary_epsilon_lower": canary,
+                "canary_ceiling": _number(r.metrics.get("canary_ceiling")),
                 "within_budget": bool(
                     math.isnan(spent) or max(lower, np.nan_to_num(canary)) <= spent
                 ),
@@ -227,8 +232,10 @@ def tradeoff_figure(*, table: pd.DataFrame) -> Figure:
 
 def audit_figure(*, table: pd.DataFrame) -> Figure:
     """The empirical lower bound on epsilon against the accountant's epsilon, one marker
-    series per audited cell; the diagonal is where the bound would meet the accountant (a
-    point above it would be a bug). Variants without DP sit at "no DP" on the right."""
+    series per audited cell, with the Clopper-Pearson ceiling of its trial count (pale
+    triangles: down for records, up for canaries); the diagonal is where the bound would meet
+    the accountant (a point above it would be a bug). Variants without DP sit at "no DP" on
+    the right."""
     if table.empty:
         raise RecordError("dp_audit: no rows to plot")
     spent = table.accountant_epsilon.to_numpy(dtype=float)
@@ -246,9 +253,11 @@ def audit_figure(*, table: pd.DataFrame) -> Figure:
             spent_at = np.nan_to_num(part.accountant_epsilon.to_numpy(dtype=float), nan=math.inf)
             x, color = _positions(spent_at, finite), colors[i % len(colors)]
             ax.plot(x, part.epsilon_lower, "o", ms=4, color=color, label=f"{dataset} {cell}")
+            ax.plot(x, part.ceiling, "v", ms=3, color=color, alpha=0.5)
             if part.canary_epsilon_lower.notna().any():
                 name = f"{dataset} {cell} (canaries)"
                 ax.plot(x, part.canary_epsilon_lower, "x", ms=5, color=color, label=name)
+                ax.plot(x, part.canary_ceiling, "^", ms=3, color=color, alpha=0.5)
         _epsilon_axis(ax, finite)
         ax.set_xlabel("accountant epsilon")
         ax.set_ylabel("empirical lower bound (95%)")
@@ -278,8 +287,9 @@ WHITEBOX_AUDITS = ("every_iterate", "final_model")  # the white-box auditors' me
 def whitebox_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """Two rows per white-box audit record (Nasr et al. 2021, section 3), one per auditor
     (every iterate, final model): its 95% lower bound beside the accountant's epsilon, the
-    Clopper-Pearson ceiling of the trial count and the optimal-test bound of the exact
-    mechanism; ``within_budget`` says whether the bound is at most the accountant's."""
+    Clopper-Pearson ceiling of the trial count and the optimal-test bound of the auditor's
+    view (the same test, threshold and trial counts on the exact mechanism);
+    ``within_budget`` says whether the bound is at most the accountant's."""
     rows = []
     for r in records:
         spent = float(r.value("metrics", "epsilon"))
@@ -297,7 +307,7 @@ def whitebox_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
                     "audit": audit,
                     "epsilon_lower": lower,
                     "ceiling": float(r.value("metrics", "ceiling")),
-                    "optimal": float(r.value("metrics", "optimal")),
+                    "optimal": float(r.value("metrics", f"{audit}_optimal")),
                     "within_budget": lower <= spent,
                 }
             )
@@ -323,17 +333,17 @@ def whitebox_figure(*, table: pd.DataFrame) -> Figure:
         x = first.epsilon.to_numpy(dtype=float)
         ax.plot(x, first.accountant_epsilon, "k_--", ms=9, lw=0.8, label="accountant epsilon")
         ax.plot(x, first.ceiling, "v:", ms=3, color="0.4", label="ceiling (trials)")
-        ax.plot(x, first.optimal, "s-", ms=3, color=colors[0], label="optimal test")
         for i, (audit, part) in enumerate(table.groupby("audit", sort=True)):
             part = part.sort_values("epsilon")
-            marker = "o" if audit == "every_iterate" else "x"
+            color, name = colors[i % len(colors)], audit.replace("_", " ")
+            ax.plot(part.epsilon, part.optimal, "s-", ms=3, lw=0.8, color=color)
             ax.plot(
                 part.epsilon,
                 part.epsilon_lower,
-                marker,
+                "o" if audit == "every_iterate" else "x",
                 ms=4,
-                color=colors[(i + 1) % len(colors)],
-                label=audit.replace("_", " "),
+                color=color,
+                label=f"{name} (line: its optimal test)",
             )
         ax.set_xscale("log")
         ticks = _ticks(finite)

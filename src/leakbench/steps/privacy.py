@@ -11,7 +11,13 @@ from leakbench.attacks.base import cross_entropy
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz
 from leakbench.names import CellId, variant_label
-from leakbench.privacy import DPConfig, audit_scores, one_run_audit, row_epsilon
+from leakbench.privacy import (
+    DPConfig,
+    audit_scores,
+    clopper_pearson_ceiling,
+    one_run_audit,
+    row_epsilon,
+)
 from leakbench.privacy.canaries import Canaries, make_canaries
 from leakbench.reporting.figures import save_figure
 from leakbench.reporting.privacy import (
@@ -93,7 +99,8 @@ def _canary_bound(*, files: Files, delta: float, guesses: int) -> dict[str, Any]
 
 def audit(*, job: Job, files: Files) -> None:
     """The empirical epsilon lower bound of one membership variant's target model, from
-    the ``attack`` setting's scores on its members and non-members, and (with the inputs
+    the ``attack`` setting's scores on its members and non-members, with the
+    Clopper-Pearson ceiling of that many records, and (with the inputs
     ``canary_pool``, ``canary_model`` and ``canaries``) the one-run bound from the canary
     target's losses on its canaries (``guesses`` setting), next to the epsilon the
     accountant reports."""
@@ -103,8 +110,10 @@ def audit(*, job: Job, files: Files) -> None:
     delta = privacy["delta"] if privacy else job.setting("delta")
     name = variant_label(job.wildcard("variant"), row_epsilon(job.row))
     audit_seed = derive_seed(job.config_seed, STUDY, dataset, name)
-    result = audit_scores(
-        scores=data["score"], member=data["member"].astype(bool), delta=delta, seed=audit_seed
+    member = data["member"].astype(bool)
+    result = audit_scores(scores=data["score"], member=member, delta=delta, seed=audit_seed)
+    ceiling = clopper_pearson_ceiling(
+        members=int(member.sum()), non_members=int((~member).sum()), delta=delta
     )
     canary = files.input_list("canaries")
     extra = (
@@ -119,6 +128,7 @@ def audit(*, job: Job, files: Files) -> None:
         seeds={"config": job.config_seed, "audit": audit_seed},
         metrics={
             **result.as_dict(),
+            "ceiling": ceiling,
             "accountant": privacy["accountant"] if privacy else None,
             "accountant_epsilon": privacy["epsilon"] if privacy else None,
             "noise_multiplier": privacy["noise_multiplier"] if privacy else None,

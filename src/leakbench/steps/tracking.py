@@ -12,8 +12,8 @@ RULE_PREFIX = "log_"
 
 def log(*, job: Job, files: Files) -> None:
     """One MLflow run per metrics file (input ``metrics``) of the study the rule is named
-    after (``log_<study>``), with its own file (if any) and the study figure (input
-    ``figure``) as artifacts; the receipt is the output.
+    after (``log_<study>``), with its own file (if any) and the study figures (input
+    ``figure``, one or more) as artifacts; the receipt is the output.
 
     Input ``cell_files`` is absent, or its file i (a ROC CSV, say) belongs to the grid cell
     of metrics file i. The store is ``$MLFLOW_TRACKING_URI`` when set, else the
@@ -30,7 +30,7 @@ def log(*, job: Job, files: Files) -> None:
         study=job.rule.removeprefix(RULE_PREFIX),
         records=records,
         artifacts={r.cell_id: [f] for r, f in zip(records, cell_files, strict=False)},
-        shared_artifacts=[files.input("figure")],
+        shared_artifacts=files.input_list("figure"),
         default_uri=job.setting("default_uri"),
         receipt=files.output(),
     )

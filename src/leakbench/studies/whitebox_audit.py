@@ -12,11 +12,21 @@ lr the coordinate's step-t update is ``-lr * scale * (c_t C + N(0, sigma^2 C^2))
 when the canary is sampled and clipped to C), so ``x_t = -update / (lr * scale * C)`` is the
 exact mechanism of :mod:`leakbench.privacy.optimal`. The every-iterate auditor scores a run
 by :func:`~leakbench.privacy.optimal.dirac_canary_llr` of its ``x_1..x_T``; the final-model
-auditor by ``sum_t x_t``, the final parameter's displacement along the canary. Both go
-through :func:`~leakbench.privacy.audit.audit_scores`; beside them stand the accountant's
-epsilon, the Clopper-Pearson ceiling of the trial count and the optimal-test bound of the
-same (q, T, sigma, trials). The auditor scores with the noise multiplier the calibration
-claims, so a trainer that adds less noise or skips clipping than it claims is caught.
+auditor by :func:`~leakbench.privacy.optimal.final_model_llr` of ``sum_t x_t``, the final
+parameter's displacement along the canary; each is the exact likelihood ratio, hence the
+most powerful test, of its view. Each auditor knows the mechanism it audits, so its
+threshold is chosen on held-out runs simulated from the claimed (q, T, sigma)
+(:func:`~leakbench.privacy.optimal.choose_test`, independent of the trained models) and
+every trained model is a trial of :func:`~leakbench.privacy.audit.known_mechanism_audit`
+(that threshold on every model, or one chosen on half the models if that bounds more, each
+at half the error probability, so a trainer that departs from its claim is not missed for
+want of a threshold).
+Beside each bound stand the accountant's epsilon, the Clopper-Pearson ceiling of the trial
+count and the optimal-test bound: the same statistic, threshold and numbers of models with
+and without the canary on runs simulated from the exact mechanism, so on a correct DP-SGD
+audit and optimal test differ by Monte-Carlo noise alone. The auditor scores with the noise
+multiplier the calibration claims, so a trainer that adds less noise or skips clipping than
+it claims is caught.
 """
 
 from __future__ import annotations
@@ -32,17 +42,21 @@ from torch import nn
 
 from leakbench.errors import ConfigError
 from leakbench.privacy import (
+    STATISTICS,
+    DiracMechanism,
     DPConfig,
-    audit_scores,
     calibrate,
+    choose_test,
     clopper_pearson_ceiling,
-    dirac_canary_llr,
+    known_mechanism_audit,
     optimal_test_bound,
+    union_level,
 )
 from leakbench.seeding import derive_seed
 from leakbench.training import TrainConfig, seeded_model, train_stacked
 from leakbench.training.dirac import DiracCanary
 
+CONFIDENCE = 0.95  # of every reported bound (the audits' default)
 AUDIT_MODELS = ("logreg",)  # architectures whose first layer is Linear on the flat input
 
 
@@ -60,6 +74,8 @@ class AuditCell:
         trials: models, each with the canary by a fair coin (even, >= 4).
         canary_norm: the canary gradient's norm in units of C (> 1: clipping must act).
         repeats: simulations whose median is the optimal-test bound (>= 1).
+        held_out: simulated runs of each kind (with, without the canary) the test's
+            threshold is chosen on (>= 1).
 
     Raises:
         ConfigError: naming the key ``privacy.audit.<key>``, its value and what is allowed.
@@ -67,13 +83,14 @@ class AuditCell:
 
     dataset: str
     model: str = "logreg"
-    records: int = 100
-    batch_size: int = 100
-    epochs: int = 1
+    records: int = 4
+    batch_size: int = 1
+    epochs: int = 2
     lr: float = 0.1
-    trials: int = 10000
+    trials: int = 50000
     canary_norm: float = 10.0
     repeats: int = 11
+    held_out: int = 100000
 
     def __post_init__(self) -> None:
         checks = (
@@ -89,6 +106,7 @@ class AuditCell:
             ),
             ("canary_norm", _positive(self.canary_norm) and self.canary_norm > 1, "a number > 1"),
             ("repeats", _int_at_least(self.repeats, 1), "an integer >= 1"),
+            ("held_out", _int_at_least(self.held_out, 1), "an integer >= 1"),
         )
         for key, ok, allowed in checks:
             if not ok:
@@ -124,7 +142,9 @@ class WhiteBoxAudit:
         every_iterate: the 95% lower bound of the every-iterate audit.
         final_model: the 95% lower bound of the final-model audit.
         ceiling: the largest bound the trial count allows (perfect separation).
-        optimal: the optimal-test bound of the same mechanism and trial count.
+        every_iterate_optimal: the optimal-test bound of the every-iterate view: the same
+            test, threshold and counts on the exact mechanism.
+        final_model_optimal: the same for the final-model view.
     """
 
     target_epsilon: float
@@ -137,7 +157,8 @@ class WhiteBoxAudit:
     every_iterate: float
     final_model: float
     ceiling: float
-    optimal: float
+    every_iterate_optimal: float
+    final_model_optimal: float
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -214,9 +235,34 @@ def whitebox_audit(
         ]
     )
     observed = (-canary.updates(initial) / (cell.lr * scale * dp.max_grad_norm)).numpy()
-    split = derive_seed(seed, "split")
-    every = dirac_canary_llr(observations=observed, noise_multiplier=sigma, sample_rate=q)
-    final = observed.sum(axis=1)
+    mechanism = DiracMechanism(noise_multiplier=sigma, sample_rate=q, steps=steps)
+    counts = {"members": int(coin.sum()), "non_members": int((~coin).sum())}
+    bounds: dict[str, float] = {}
+    for view in STATISTICS:
+        test = choose_test(
+            mechanism=mechanism,
+            view=view,
+            held_out=cell.held_out,
+            delta=dp.delta,
+            seed=derive_seed(seed, "threshold", view),
+            **counts,
+        )
+        bounds[view] = known_mechanism_audit(
+            scores=STATISTICS[view](observations=observed, mechanism=mechanism),
+            member=coin,
+            threshold=test.threshold,
+            delta=dp.delta,
+            seed=derive_seed(seed, "split", view),
+            selection_bound=test.expected_bound,
+        ).epsilon_lower
+        bounds[f"{view}_optimal"] = optimal_test_bound(
+            mechanism=mechanism,
+            test=test,
+            delta=dp.delta,
+            seed=derive_seed(seed, "optimal", view),
+            repeats=cell.repeats,
+            **counts,
+        )
     return WhiteBoxAudit(
         target_epsilon=dp.epsilon,
         epsilon=claimed.epsilon,
@@ -224,25 +270,11 @@ def whitebox_audit(
         sample_rate=q,
         steps=steps,
         trials=cell.trials,
-        with_canary=int(coin.sum()),
-        every_iterate=audit_scores(
-            scores=every, member=coin, delta=dp.delta, seed=split
-        ).epsilon_lower,
-        final_model=audit_scores(
-            scores=final, member=coin, delta=dp.delta, seed=split
-        ).epsilon_lower,
+        with_canary=counts["members"],
         ceiling=clopper_pearson_ceiling(
-            members=int(coin.sum()), non_members=int((~coin).sum()), delta=dp.delta
+            **counts, delta=dp.delta, confidence=union_level(CONFIDENCE), split=False
         ),
-        optimal=optimal_test_bound(
-            noise_multiplier=sigma,
-            sample_rate=q,
-            steps=steps,
-            trials=cell.trials,
-            delta=dp.delta,
-            seed=derive_seed(seed, "optimal"),
-            repeats=cell.repeats,
-        ),
+        **bounds,
     )
 
 
