@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system run test lint benchmark gpu-smoke clean
+.PHONY: setup system data run test lint benchmark gpu-smoke clean
 
 setup: $(STAMP)
 
@@ -26,10 +26,25 @@ system:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: setup
+# Debian packages that hold datasets the default config reads offline: Fashion-MNIST
+# (/usr/share/datasets/fashion-mnist). Installs what is missing when run as root; otherwise
+# says what to install (the workflow's data rule stops with the same hint).
+DATA_PACKAGES := dataset-fashion-mnist
+data:
+	@missing=$$(for p in $(DATA_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing Debian packages (install as root): apt-get install $$missing"; \
+		fi; \
+	fi
+
+run: setup data
 	$(BIN)/snakemake --cores all
 
-test: setup system
+test: setup system data
 	$(BIN)/ruff check src tests workflow benchmarks
 	$(BIN)/ruff format --check src tests workflow benchmarks
 	$(BIN)/lint-imports
