@@ -40,10 +40,11 @@ from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.engine import make_engine
 from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
-from leakbench.training.hooks import Hooks
+from leakbench.training.hooks import Hooks, with_callback
 from leakbench.training.loop import train_loop
 from leakbench.training.optim import make_optimizer
 from leakbench.training.private import PrivateStep
+from leakbench.training.progress import TrainingProgress
 from leakbench.training.samplers import EpochSampler, PoissonSampler
 
 
@@ -170,6 +171,7 @@ def train_modules(
     flat = flat.to(device)
     flat.grad = torch.empty_like(flat)  # the engine overwrites every element each step
     calibration, private = None, None
+    steps_per_epoch = len(batch_bounds(n, config.batch_size))
     sampler: EpochSampler | PoissonSampler = EpochSampler(config.epochs, config.batch_size)
     if config.privacy is not None:
         calibration = calibrate(
@@ -179,20 +181,33 @@ def train_modules(
         sampler = PoissonSampler(
             rate=calibration.sample_rate,
             steps=calibration.steps,
-            steps_per_round=len(batch_bounds(n, config.batch_size)),
+            steps_per_round=steps_per_epoch,
         )
+    x_t = torch.as_tensor(np.asarray(x, dtype=INPUT_DTYPES[inputs])).to(device)
+    y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
+    rows_t = torch.from_numpy(rows)
+    progress = TrainingProgress(
+        engine=stack,
+        flat=flat,
+        x=x_t,
+        y=y_t,
+        rows=rows_t,
+        rounds=config.epochs,
+        steps=calibration.steps if calibration else config.epochs * steps_per_epoch,
+    )
     train_loop(
         engine=stack,
         flat=flat,
         optimizer=make_optimizer([flat], config),
-        x=torch.as_tensor(np.asarray(x, dtype=INPUT_DTYPES[inputs])).to(device),
-        y=torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device),
-        rows=torch.from_numpy(rows),
+        x=x_t,
+        y=y_t,
+        rows=rows_t,
         generators=[torch.Generator().manual_seed(seed) for seed in seeds],
         sampler=sampler,
-        hooks=hooks or Hooks(),
+        hooks=with_callback(hooks or Hooks(), progress),
         private=private,
     )
+    progress.close()
     return TrainedStack(
         params=stack.unpack(flat.detach().cpu()),  # views into one buffer, no copy
         privacy=None if calibration is None else calibration.as_dict(),
