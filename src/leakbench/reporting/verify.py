@@ -19,12 +19,12 @@ import enum
 import io
 import json
 import math
-import platform
 import shutil
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
+from platform import machine, python_version
 
 import yaml
 
@@ -51,10 +51,10 @@ class Platform:
     def current(cls) -> Platform:
         """This process's platform."""
         return cls(
-            python=platform.python_version(),
+            python=python_version(),
             numpy=version("numpy"),
             torch=version("torch"),
-            machine=platform.machine(),
+            machine=machine(),
             threads=job_threads(),
         )
 
@@ -64,6 +64,7 @@ class Platform:
         return cls(**json.loads(text))
 
     def to_json(self) -> str:
+        """The platform as JSON (sorted keys, one field a line)."""
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
     def differences(self, other: Platform) -> list[str]:
@@ -102,6 +103,7 @@ class Verification:
 
     @property
     def passed(self) -> bool:
+        """True when no table failed."""
         return all(c.verdict is not Verdict.FAILED for c in self.checks)
 
     def summary(self) -> str:
@@ -145,6 +147,7 @@ def load_tolerances(path: Path) -> dict[str, dict[str, float]]:
 
 
 def _number(text: str) -> float | None:
+    """``text`` as a number, or None for text that is not one (an empty cell, a name)."""
     try:
         return float(text)
     except ValueError:
@@ -152,6 +155,8 @@ def _number(text: str) -> float | None:
 
 
 def _close(ref: str, run: str, tol: float) -> bool:
+    """Whether cell ``run`` passes against ``ref``: both finite numbers within ``tol``,
+    else equal text (``inf``, ``nan`` and non-numbers must match exactly)."""
     a, b = _number(ref), _number(run)
     if a is None or b is None:
         return ref == run

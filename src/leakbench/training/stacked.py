@@ -193,7 +193,7 @@ def train_modules(
         y=y_t,
         rows=rows_t,
         rounds=config.epochs,
-        steps=calibration.steps if calibration else config.epochs * steps_per_epoch,
+        steps=config.epochs * steps_per_epoch if calibration is None else calibration.steps,
     )
     train_loop(
         engine=stack,
