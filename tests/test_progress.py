@@ -22,7 +22,7 @@ from leakbench.training.progress import (
 
 PROGRESS_LOGGER = "leakbench.training.progress"
 LINE = re.compile(
-    r"training (\d+) models: step (\d+)/(\d+) \(epoch (\d+)/(\d+)\), "
+    r"training (\d+) models?: step (\d+)/(\d+) \(epoch (\d+)/(\d+)\), "
     r"loss ([\d.]+)/([\d.]+)/([\d.]+) \(min/mean/max\), [\d,]+ model-samples/s, "
     r"\S+ elapsed, \S+ left"
 )

@@ -49,7 +49,7 @@ def predict_logits(
     out = np.empty((models.count, len(inputs), models.num_classes), dtype=np.float32)
     x_t = torch.from_numpy(inputs)
     meter = ProgressMeter(
-        label=f"predicting {models.count} models",
+        label=f"predicting {models.count} model{'' if models.count == 1 else 's'}",
         unit="row",
         total=len(inputs),
         models=models.count,

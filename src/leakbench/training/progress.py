@@ -209,7 +209,7 @@ class TrainingProgress:
         probe = rows[:, :per_model].T.reshape(-1)[:PROBE_RECORDS].to(x.device)
         self._x, self._y = x.index_select(0, probe), y.index_select(0, probe)
         self.meter = meter or ProgressMeter(
-            label=f"training {count} models",
+            label=f"training {count} model{'' if count == 1 else 's'}",
             unit="step",
             total=steps,
             models=count,
