@@ -12,6 +12,7 @@ import torch
 from conftest import random_data
 
 from leakbench.errors import ConfigError
+from leakbench.privacy import DPConfig
 from leakbench.training import Hooks, TrainConfig, predict_logits, train_stacked
 from leakbench.training.progress import (
     INTERVAL_ENV,
@@ -64,7 +65,7 @@ def test_time_formats_and_the_interval_setting(monkeypatch):
         progress_interval()
 
 
-def train(hooks=None, epochs=3):
+def train(hooks=None, epochs=3, privacy=None):
     x, y = random_data((7,), 120)
     keep = np.zeros((3, 120), dtype=bool)
     for k in range(3):
@@ -77,7 +78,7 @@ def train(hooks=None, epochs=3):
         num_classes=3,
         keep=keep,
         seeds=[1, 2, 3],
-        config=TrainConfig(epochs=epochs, batch_size=16, lr=0.01),
+        config=TrainConfig(epochs=epochs, batch_size=16, lr=0.01, privacy=privacy),
         hooks=hooks,
     )
 
@@ -100,6 +101,15 @@ def test_training_logs_step_epoch_loss_throughput_and_time_left_without_changing
     assert last[:5] == ("3", "12", "12", "3", "3")  # 3 models, 60 records / 16 = 4 steps x 3
     low, mean, high = map(float, last[5:8])
     assert 0 < low <= mean <= high
+
+
+def test_dp_training_counts_the_accountants_steps(deterministic_torch, caplog):
+    privacy = DPConfig(epsilon=4.0, delta=1e-3, max_grad_norm=0.5)
+    with caplog.at_level(logging.INFO, logger=PROGRESS_LOGGER):
+        models = train(epochs=2, privacy=privacy)
+    steps = models.privacy["steps"]
+    last = LINE.fullmatch(caplog.records[-1].getMessage())
+    assert last and last.group(2) == last.group(3) == str(steps)
 
 
 def test_prediction_logs_rows_and_throughput(deterministic_torch, caplog):
