@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Extra Snakemake options of run and restore, e.g. SNAKEFLAGS="--configfile config/test.yaml".
+SNAKEFLAGS ?=
 
-.PHONY: setup system data run test lint benchmark gpu-smoke clean
+.PHONY: setup system data run reference restore test lint benchmark gpu-smoke clean
 
 setup: $(STAMP)
 
@@ -41,8 +43,25 @@ data:
 		fi; \
 	fi
 
+# The workflow, then the regeneration check against reference/ (its summary; a failed check
+# is reported, not fatal: `leakbench verify` alone exits 1 on it).
 run: setup data
-	$(BIN)/snakemake --cores all
+	$(BIN)/snakemake --cores all $(SNAKEFLAGS)
+	-$(BIN)/leakbench verify
+
+# After `make run` of the default config: make its tables the reference (reference/tables,
+# reference/platform.json) and record its outputs in dvc.lock. Commit both, then `dvc push`.
+reference: setup
+	$(BIN)/leakbench reference
+	$(BIN)/dvc commit --force --quiet
+
+# On a fresh clone: fetch the outputs dvc.lock names from the DVC remote, mark them up to
+# date for Snakemake (--touch), and run what is left: only the tracking jobs, which rebuild
+# the MLflow store from the pulled metrics. Snakemake then has nothing to do.
+restore: setup
+	$(BIN)/dvc pull
+	$(BIN)/snakemake --cores all --touch $(SNAKEFLAGS)
+	$(BIN)/snakemake --cores all $(SNAKEFLAGS)
 
 test: setup system data
 	$(BIN)/ruff check src tests workflow benchmarks

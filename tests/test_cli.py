@@ -30,7 +30,7 @@ def test_validate_accepts_the_default_config(repo_root, capsys, monkeypatch):
     monkeypatch.chdir(repo_root)
     assert main(["validate", "config/config.yaml"]) == 0
     assert (
-        "valid (studies: membership, property_poisoning, privacy, scorecard)"
+        "valid (studies: membership, membership_lira, property_poisoning, privacy, scorecard)"
         in capsys.readouterr().out
     )
 

@@ -127,6 +127,9 @@ def test_committed_dvc_yaml_matches_the_specs(repo_root, monkeypatch, capsys):
     for spec in STUDIES.values():
         for out in spec.outputs:
             assert out.path in (metrics if out.kind is OutputKind.METRICS else outs), out.path
+    # results/ is not in git: only the DVC cache keeps old metrics and plots for diffs
+    for entry in stage["outs"] + stage["metrics"]:
+        assert next(iter(entry.values())) == {"persist": True}, entry
 
 
 def test_list_prints_every_study_and_output(capsys):

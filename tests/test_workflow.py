@@ -1,21 +1,19 @@
 """The Snakemake workflow end to end on config/test.yaml: lint, dry run, real runs.
 
 Two clean runs (``--cores 1`` and ``--cores 2``) must give byte-identical deterministic
-outputs; a rerun must do nothing; MLflow must hold one run per grid cell; DVC must run the
-DAG and show its metrics; a bad config must stop before any job runs.
+outputs; a rerun must do nothing; MLflow must hold one run per grid cell; a bad config must
+stop before any job runs. DVC (``dvc repro``, push, pull, metrics diff) is tests/test_dvc.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
 
 import pytest
 import yaml
-from conftest import BIN, copy_repository, digests, snakemake
+from conftest import digests, snakemake
 
 from leakbench.config import load_config
 from leakbench.reporting.records import MetricsRecord
@@ -201,33 +199,6 @@ def test_bad_keep_matrix_config_stops_before_any_job(repo_root, tmp_path, key, v
     assert proc.returncode != 0
     assert message in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "results").exists()
-
-
-def test_dvc_repro_runs_the_dag_and_shows_metrics(repo_root, tmp_path):
-    copy_repository(repo_root, tmp_path)
-    dvc_yaml = tmp_path / "dvc.yaml"
-    dvc_yaml.write_text(
-        dvc_yaml.read_text().replace(
-            "snakemake --cores all", "snakemake --cores all --configfile config/test.yaml"
-        )
-    )
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-    }
-    for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["dvc", "repro"]):
-        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
-        assert proc.returncode == 0, (cmd, proc.stdout[-3000:], proc.stderr[-3000:])
-    shown = subprocess.run(
-        ["dvc", "metrics", "show"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "results/metrics/membership.json" in shown and "auc" in shown
 
 
 def test_default_config_audits_stay_below_the_accountant(repo_root, tmp_path):

@@ -1,5 +1,6 @@
 """The ``leakbench`` command: list what the benchmark knows, validate a config, write
-``dvc.yaml`` from the study specs, check a run's reproduction scorecard."""
+``dvc.yaml`` from the study specs, check a run's reproduction scorecard, check a run's
+tables against the committed reference tables (and make a run's tables the reference)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from leakbench.errors import LeakbenchError, UnknownNameError
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
 DEFAULT_SCORECARD = Path("results/tables/scorecard.csv")
 DEFAULT_EXPECTED = Path("workflow/scorecard/expected.csv")
+DEFAULT_TABLES = Path("results/tables")
+DEFAULT_REFERENCE = Path("reference")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -105,6 +108,22 @@ def _scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from leakbench.reporting.verify import verify
+
+    result = verify(tables=args.tables, reference=args.reference)
+    print(result.summary(), file=sys.stdout if result.passed else sys.stderr)
+    return 0 if result.passed else 1
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from leakbench.reporting.verify import write_reference
+
+    for path in write_reference(tables=args.tables, reference=args.reference):
+        print(f"{path}: written")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``leakbench`` command."""
     parser = argparse.ArgumentParser(prog="leakbench", description=__doc__)
@@ -138,6 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1, naming each row, if a verdict is worse than the expected one",
     )
     card.set_defaults(func=_scorecard)
+
+    check = sub.add_parser(
+        "verify", help="check a run's tables against the reference tables, one verdict each"
+    )
+    check.add_argument("--tables", type=Path, default=DEFAULT_TABLES)
+    check.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    check.set_defaults(func=_verify)
+
+    ref = sub.add_parser(
+        "reference", help="make a run's tables the reference tables (with this platform)"
+    )
+    ref.add_argument("--tables", type=Path, default=DEFAULT_TABLES)
+    ref.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    ref.set_defaults(func=_reference)
     return parser
 
 

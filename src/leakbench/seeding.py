@@ -18,6 +18,14 @@ def derive_seed(base: int, *parts: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % (2**31)
 
 
+THREADS_ENV = "LEAKBENCH_THREADS"
+
+
+def job_threads() -> int:
+    """The torch thread count of a job: ``$LEAKBENCH_THREADS``, else 1."""
+    return int(os.environ.get(THREADS_ENV, "1"))
+
+
 def configure_torch(threads: int | None = None) -> None:
     """Make torch deterministic: deterministic algorithms and a fixed thread count.
 
@@ -26,5 +34,5 @@ def configure_torch(threads: int | None = None) -> None:
     are bit-identical only for the same thread count).
     """
     torch.use_deterministic_algorithms(True)
-    n = threads if threads is not None else int(os.environ.get("LEAKBENCH_THREADS", "1"))
+    n = threads if threads is not None else job_threads()
     torch.set_num_threads(n)

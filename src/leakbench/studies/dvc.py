@@ -15,8 +15,9 @@ from leakbench.studies.spec import OutputKind, StudySpec
 
 HEADER = """\
 # The DVC view of the Snakemake DAG. `dvc repro` runs the whole workflow; DVC versions its
-# deterministic outputs. `persist: true` keeps them in place between runs so Snakemake stays
-# incremental. Logs, benchmarks, tracking receipts and the MLflow store are not outputs:
+# deterministic outputs (metrics and plots too: results/ is not in git, so old versions live
+# in the DVC cache and remote). `persist: true` keeps them in place between runs so Snakemake
+# stays incremental. Logs, benchmarks, tracking receipts and the MLflow store are not outputs:
 # they differ from run to run.
 # Written by `leakbench dvc-yaml` from the study specs (src/leakbench/studies/specs/); do not
 # edit by hand.
@@ -41,9 +42,12 @@ def _entries(paths: Iterable[str], **options: bool) -> list[str]:
 
 def render(*, studies: Mapping[str, StudySpec]) -> str:
     """The text of ``dvc.yaml`` for ``studies`` (in their order): one stage that runs the
-    workflow, whose outputs are the shared data, each study's artifact folders, tables and
-    figures (persisted), plot folders (not cached) and metrics files (DVC metrics), and each
-    study's DVC plots."""
+    workflow, whose outputs are the shared data, each study's artifact folders, tables,
+    figures, plot folders and metrics files (DVC metrics), and each study's DVC plots.
+
+    Every output is persisted (Snakemake stays incremental) and cached: ``results/`` is not
+    in git, so the DVC cache (and remote) is the only place older versions of the metrics
+    and plots live, which ``dvc metrics diff`` and ``dvc plots diff`` between commits read."""
     specs = list(studies.values())
     files = [
         o.path for s in specs for o in s.outputs if o.kind in (OutputKind.TABLE, OutputKind.FIGURE)
@@ -56,13 +60,9 @@ def render(*, studies: Mapping[str, StudySpec]) -> str:
         *(f"      - {_scalar(dep)}" for dep in DEPS),
         "    outs:",
         *_entries([*SHARED_OUTS, *(a for s in specs for a in s.artifacts), *files], persist=True),
-        *_entries((p.path for s in specs for p in s.plots), persist=True, cache=False),
+        *_entries((p.path for s in specs for p in s.plots), persist=True),
         "    metrics:",
-        *_entries(
-            (o.path for s in specs for o in s.of_kind(OutputKind.METRICS)),
-            persist=True,
-            cache=False,
-        ),
+        *_entries((o.path for s in specs for o in s.of_kind(OutputKind.METRICS)), persist=True),
     ]
     plots = [p for s in specs for p in s.plots]
     if plots:

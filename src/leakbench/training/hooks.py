@@ -9,7 +9,7 @@ models independently to keep model k's training independent of its stack.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -64,3 +64,17 @@ class Hooks:
             raise ConfigError(
                 f"every: {self.every!r} is not allowed; allowed: {', '.join(CALLBACK_EVERY)}"
             )
+
+
+def with_callback(hooks: Hooks, callback: Callable[[Progress], None]) -> Hooks:
+    """``hooks`` that also call ``callback``: after every step, or after every round where
+    ``hooks`` already has a per-round callback (which runs first)."""
+    if hooks.callback is None:
+        return replace(hooks, callback=callback, every="step")
+    first = hooks.callback
+
+    def both(progress: Progress) -> None:
+        first(progress)
+        callback(progress)
+
+    return replace(hooks, callback=both)

@@ -9,6 +9,7 @@ from leakbench.errors import ConfigError
 from leakbench.training.device import resolve_device
 from leakbench.training.engine import make_engine
 from leakbench.training.ensemble import INPUT_DTYPES, StackedModels
+from leakbench.training.progress import ProgressMeter
 
 
 @torch.no_grad()
@@ -47,7 +48,16 @@ def predict_logits(
     params = net.views(net.pack(models.params).to(device))
     out = np.empty((models.count, len(inputs), models.num_classes), dtype=np.float32)
     x_t = torch.from_numpy(inputs)
+    meter = ProgressMeter(
+        label=f"predicting {models.count} model{'' if models.count == 1 else 's'}",
+        unit="row",
+        total=len(inputs),
+        models=models.count,
+        samples_per_unit=1,
+    )
     for start in range(0, len(inputs), batch_size):
         chunk = x_t[start : start + batch_size].to(device)
         out[:, start : start + len(chunk)] = net.logits(params, chunk).cpu().numpy()
+        meter.update(start + len(chunk))
+    meter.close()
     return out

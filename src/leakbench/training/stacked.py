@@ -41,10 +41,11 @@ from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.engine import make_engine
 from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
-from leakbench.training.hooks import Hooks
+from leakbench.training.hooks import Hooks, with_callback
 from leakbench.training.loop import train_loop
 from leakbench.training.optim import make_optimizer, make_schedule
 from leakbench.training.private import PrivateStep
+from leakbench.training.progress import TrainingProgress
 from leakbench.training.samplers import EpochSampler, PoissonSampler, RaggedEpochSampler
 
 
@@ -182,7 +183,8 @@ def train_modules(
     flat = flat.to(device)
     flat.grad = torch.empty_like(flat)  # the engine overwrites every element each step
     calibration, private = None, None
-    steps = config.epochs * len(batch_bounds(n, config.batch_size))  # the longest model's
+    steps_per_epoch = len(batch_bounds(n, config.batch_size))  # the longest model's
+    steps = config.epochs * steps_per_epoch
     sampler: EpochSampler | RaggedEpochSampler | PoissonSampler = (
         EpochSampler(config.epochs, config.batch_size)
         if equal
@@ -197,22 +199,28 @@ def train_modules(
         sampler = PoissonSampler(
             rate=calibration.sample_rate,
             steps=calibration.steps,
-            steps_per_round=len(batch_bounds(n, config.batch_size)),
+            steps_per_round=steps_per_epoch,
         )
+    x_t = torch.as_tensor(np.asarray(x, dtype=INPUT_DTYPES[inputs])).to(device)
+    y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
+    progress = TrainingProgress(
+        engine=stack, flat=flat, x=x_t, y=y_t, rows=rows, rounds=config.epochs, steps=steps
+    )
     optimizer = make_optimizer([flat], config)
     train_loop(
         engine=stack,
         flat=flat,
         optimizer=optimizer,
-        x=torch.as_tensor(np.asarray(x, dtype=INPUT_DTYPES[inputs])).to(device),
-        y=torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device),
+        x=x_t,
+        y=y_t,
         rows=rows,
         generators=[torch.Generator().manual_seed(seed) for seed in seeds],
         sampler=sampler,
-        hooks=hooks or Hooks(),
+        hooks=with_callback(hooks or Hooks(), progress),
         private=private,
         schedule=make_schedule(optimizer, config, steps=steps),
     )
+    progress.close()
     return TrainedStack(
         params=stack.unpack(flat.detach().cpu()),  # views into one buffer, no copy
         privacy=None if calibration is None else calibration.as_dict(),
