@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system run test lint benchmark gpu-smoke clean
+.PHONY: setup system run test lint benchmark benchmark-peers gpu-smoke clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,11 @@ benchmark: setup
 	$(BIN)/python benchmarks/stacked_trainer.py
 	$(BIN)/python benchmarks/dp_trainer.py
 	$(BIN)/python benchmarks/fallback_trainer.py
+
+# leakbench against IBM ART and a plain PyTorch loop (ART from the optional extra `peers`).
+benchmark-peers: setup
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[peers]'
+	$(BIN)/python benchmarks/peers.py --json results/benchmarks/peers.json
 
 # The test config on the GPU that LEAKBENCH_DEVICE names (default cuda), with timings.
 gpu-smoke: setup
