@@ -17,8 +17,8 @@ same epochs, batch size, learning rate and Adam.
 - ``art``: IBM's Adversarial Robustness Toolbox 1.20: ``PyTorchClassifier.fit`` for the
   target, ``ShadowModels.generate_shadow_dataset`` for the 16 shadows (each trains on half
   of 2 * members shadow-side records, as leakbench's shadows do) and
-  ``MembershipInferenceBlackBox`` with the same attack model family as leakbench's (sklearn
-  MLP, one hidden layer of 64; ART trains one attack model over all classes, its design).
+  ``MembershipInferenceBlackBox`` with the same attack classifier as leakbench's (ART
+  trains one attack model over all classes, its design; leakbench one per class).
 
 Prints one JSON line: training seconds, attack seconds (querying included) and AUC.
 
@@ -51,7 +51,6 @@ from leakbench.studies.splits import MembershipSplits
 from leakbench.training import StackedModels, TrainConfig, seeded_model, train_stacked
 
 ATTACK = "shokri"
-ATTACK_PARAMS = {"attack_model": "mlp"}
 NOISE_QUERIES = 1000  # the default config's membership.noise_queries (unused by Shokri)
 
 
@@ -68,6 +67,8 @@ class PeerShape:
         epochs, batch_size, lr: the training settings every tool uses (Adam).
         shadows: shadow models (the target is one more).
         seed: the config seed.
+        attack_model: the attack classifier, a key of
+            :data:`leakbench.attacks.shokri.ATTACK_MODELS`, for every tool.
     """
 
     label: str
@@ -80,6 +81,7 @@ class PeerShape:
     lr: float
     shadows: int
     seed: int
+    attack_model: str
 
     def to_json(self) -> str:
         """The shape as JSON (the child process reads it back with :meth:`from_json`)."""
@@ -153,7 +155,10 @@ def _leakbench_attack(case: Case, models: StackedModels) -> float:
         seed=case.shape.seed,
     )
     _, scores = evaluate_attack(
-        outputs=outputs, attack=ATTACK, params=ATTACK_PARAMS, seed=case.shape.seed
+        outputs=outputs,
+        attack=ATTACK,
+        params={"attack_model": case.shape.attack_model},
+        seed=case.shape.seed,
     )
     return scores["auc"]
 
@@ -258,7 +263,7 @@ def run_art(case: Case) -> tuple[float, float, float]:
         def fit(self, x: np.ndarray, y: np.ndarray, **kwargs: Any) -> None:
             super().fit(x, np.eye(2)[np.asarray(y, dtype=np.int64)], **kwargs)
 
-    attack_model = BinaryLabels(model=ATTACK_MODELS["mlp"](shape.seed))
+    attack_model = BinaryLabels(model=ATTACK_MODELS[shape.attack_model](shape.seed))
     attack = MembershipInferenceBlackBox(target, attack_model=attack_model)
     attack.fit(x=mx, y=my, test_x=nx, test_y=ny, pred=mpred, test_pred=npred)
     index, member = case.eval_rows()

@@ -15,6 +15,11 @@ stacked (K = 16) and one model at a time, as a fraction of it. Rates, FLOP count
 ratios are defined in ``peer_table.py`` (FLOPs per model-sample = 6 * sum of fan_in *
 fan_out over the linear layers).
 
+The attack classifier is the same for every tool, logistic regression by default: the
+default config's attack MLP (``--attack-model mlp``) is the same sklearn code in every tool,
+and on the Purchase shape its 100 per-class fits (leakbench, plain) or one fit over every
+shadow row (ART) take minutes and hide the difference in training this script measures.
+
 ART (``adversarial-robustness-toolbox``) comes with the optional extra ``peers``
 (``pip install -e '.[peers]'``); ``make benchmark-peers`` installs it and runs this script.
 
@@ -42,7 +47,7 @@ GRID_ROWS = (("adult", "mlp"), ("purchase_synth", "mlp128"))
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "LEAKBENCH_THREADS")
 
 
-def peer_shapes(config: dict[str, Any], *, shadows: int) -> list[Any]:
+def peer_shapes(config: dict[str, Any], *, shadows: int, attack_model: str) -> list[Any]:
     """The benchmarked :class:`peer_tools.PeerShape` of each row of :data:`GRID_ROWS`."""
     from peer_tools import PeerShape
 
@@ -63,6 +68,7 @@ def peer_shapes(config: dict[str, Any], *, shadows: int) -> list[Any]:
                 lr=row["lr"],
                 shadows=shadows,
                 seed=config["seed"],
+                attack_model=attack_model,
             )
         )
     return shapes
@@ -141,6 +147,11 @@ def main() -> None:
     parser.add_argument("--shadows", type=int, default=16, help="shadow models (default 16)")
     parser.add_argument("--tools", default="leakbench,art,plain", help="comma-separated")
     parser.add_argument(
+        "--attack-model",
+        default="logreg",
+        help="the attack classifier of every tool (default logreg; see the module docstring)",
+    )
+    parser.add_argument(
         "--work-dir", type=Path, default=Path("results/benchmarks/peers"), help="data folder"
     )
     args = parser.parse_args()
@@ -150,8 +161,14 @@ def main() -> None:
     import torch
     from stacked_trainer import Shape, matmul_peak
 
+    from leakbench.attacks.shokri import ATTACK_MODELS
     from leakbench.seeding import configure_torch
 
+    if args.attack_model not in ATTACK_MODELS:
+        parser.error(
+            f"--attack-model: {args.attack_model!r} is not allowed; allowed: "
+            f"{', '.join(ATTACK_MODELS)}"
+        )
     configure_torch(args.threads)
     matmul = matmul_peak(torch.device("cpu"), lambda: None)
     purchase = purchase_rates(args.threads)
@@ -174,7 +191,7 @@ def main() -> None:
         "shapes": [],
     }
     print(HEADER, flush=True)
-    for shape in peer_shapes(config, shadows=args.shadows):
+    for shape in peer_shapes(config, shadows=args.shadows, attack_model=args.attack_model):
         folder = args.work_dir / shape.dataset
         features, classes = prepare(shape, config=config, folder=folder)
         flops = Shape(shape.label, "mlp", shape.hidden, features, classes, shape.members, 1)

@@ -72,7 +72,7 @@ def test_mlp_training_flops_formula(bench: dict[str, ModuleType]) -> None:
 def test_peer_shapes_are_the_default_config_rows(bench: dict[str, ModuleType]) -> None:
     config = yaml.safe_load(bench["peers"].CONFIG.read_text())
     grid = {(r["dataset"], r["variant"]): r for r in config["membership"]["grid"]}
-    shapes = bench["peers"].peer_shapes(config, shadows=16)
+    shapes = bench["peers"].peer_shapes(config, shadows=16, attack_model="logreg")
     assert [s.label for s in shapes] == ["adult mlp-64-64", "purchase_synth mlp-128"]
     for shape, key in zip(shapes, bench["peers"].GRID_ROWS, strict=True):
         row = grid[key]
@@ -83,6 +83,6 @@ def test_peer_shapes_are_the_default_config_rows(bench: dict[str, ModuleType]) -
             row["batch_size"],
             row["lr"],
         )
-        assert shape.shadows == 16
+        assert (shape.shadows, shape.attack_model) == (16, "logreg")
         assert type(shape).from_json(shape.to_json()) == shape
         assert len(set(shape.model_seeds())) == 17
