@@ -185,9 +185,7 @@ def main() -> None:
         flush=True,
     )
     config = yaml.safe_load(CONFIG.read_text())
-    tools = args.tools.split(",")
-    if LEAKBENCH not in tools:
-        tools.insert(0, LEAKBENCH)
+    tools = [LEAKBENCH, *(t for t in args.tools.split(",") if t != LEAKBENCH)]
     report: dict[str, Any] = {
         "threads": args.threads,
         "torch": torch.__version__,
@@ -207,10 +205,11 @@ def main() -> None:
             epochs=shape.epochs,
             flops_per_sample=3 * flops.forward_flops(),
         )
-        outcomes = [run_tool(t, shape, folder=folder, threads=args.threads) for t in tools]
-        table = rows(outcomes=outcomes, work=work, matmul_gflops=matmul)
-        for row in table:
-            print(format_row(row), flush=True)
+        outcomes: list[Outcome] = []
+        for tool in tools:  # leakbench first: each row prints as soon as its tool is done
+            outcomes.append(run_tool(tool, shape, folder=folder, threads=args.threads))
+            table = rows(outcomes=outcomes, work=work, matmul_gflops=matmul)
+            print(format_row(table[-1]), flush=True)
         report["shapes"].append(
             {
                 "shape": json.loads(shape.to_json()),
