@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Extra Snakemake options of run and restore, e.g. SNAKEFLAGS="--configfile config/test.yaml".
 SNAKEFLAGS ?=
 
-.PHONY: setup system data run reference restore test lint benchmark gpu-smoke clean
+.PHONY: setup system data run reference restore test lint benchmark benchmark-peers gpu-smoke clean
 
 setup: $(STAMP)
 
@@ -73,6 +73,11 @@ benchmark: setup
 	$(BIN)/python benchmarks/stacked_trainer.py
 	$(BIN)/python benchmarks/dp_trainer.py
 	$(BIN)/python benchmarks/fallback_trainer.py
+
+# leakbench against IBM ART and a plain PyTorch loop (ART from the optional extra `peers`).
+benchmark-peers: setup
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[peers]'
+	$(BIN)/python benchmarks/peers.py --json results/benchmarks/peers.json
 
 # The test config on the GPU that LEAKBENCH_DEVICE names (default cuda), with timings.
 gpu-smoke: setup
