@@ -64,7 +64,9 @@ def test_a_record_held_absent_is_exactly_absent(pool) -> None:
         assert torch.equal(p, second.params[name])
         assert not torch.allclose(p, present.params[name])
         torch.testing.assert_close(stack.params[name][[0, 2]], p[[0, 2]], rtol=0, atol=1e-6)
-        torch.testing.assert_close(stack.params[name][1], present.params[name][1], rtol=0, atol=1e-6)
+        torch.testing.assert_close(
+            stack.params[name][1], present.params[name][1], rtol=0, atol=1e-6
+        )
     assert first.privacy == present.privacy  # the same q, steps and sigma either way
 
 
@@ -86,7 +88,7 @@ def test_canary_cell_by_hand(pool) -> None:
     assert np.all(cx[:-1, -1] == 0)
     rows = [int(np.flatnonzero((x == r).all(axis=1))[0]) for r in cx[:-1, :-1]]
     assert rows == sorted(rows) and np.array_equal(cy[:-1], y[rows])
-    with pytest.raises(ConfigError, match="privacy.blackbox.records: 61 is not allowed"):
+    with pytest.raises(ConfigError, match=r"privacy\.blackbox\.records: 61 is not allowed"):
         canary_cell(x=x, y=y, records=61, canary_value=1.0, seed=3)
 
 
@@ -116,5 +118,5 @@ def test_audit_bound_is_the_clopper_pearson_bound_of_its_counts(pool) -> None:
 def test_cell_refuses_bad_settings(key: str, value: object) -> None:
     with pytest.raises(ConfigError, match=f"privacy.blackbox.{key}: .* is not allowed"):
         BlackBoxCell(dataset="adult", **{key: value})
-    with pytest.raises(ConfigError, match="privacy.blackbox: 'extra' is not allowed"):
+    with pytest.raises(ConfigError, match=r"privacy\.blackbox: 'extra' is not allowed"):
         BlackBoxCell.from_mapping({"dataset": "adult", "extra": 1})
