@@ -23,6 +23,8 @@ from leakbench.reporting.figures import save_figure
 from leakbench.reporting.privacy import (
     audit_figure,
     audit_table,
+    audits_figure,
+    audits_table,
     tradeoff_figure,
     tradeoff_table,
     whitebox_figure,
@@ -193,7 +195,8 @@ def audit_blackbox(*, job: Job, files: Files) -> None:
 
 
 def aggregate(*, files: Files) -> None:
-    """The trade-off, audit and white-box audit tables and figures, and the DVC summary
+    """The trade-off, audit, white-box audit and all-audits tables and figures, and the DVC
+    summary
     ``{"audit": {dataset/cell: {epsilon: [accountant, lower bound]}}, "tradeoff": ...}``,
     from the records of the inputs ``membership``, ``audits``, ``property_poisoning``,
     ``whitebox`` and ``blackbox``; each white-box auditor is a cell
@@ -231,7 +234,11 @@ def aggregate(*, files: Files) -> None:
             "ceiling": round(row.ceiling, 4),
             "optimal": round(row.optimal, 4),
         }
-    for record in load_records(paths=files.input_list("blackbox")):
+    blackbox = load_records(paths=files.input_list("blackbox"))
+    audits = audits_table(audits=audited, whitebox=whitebox, blackbox=blackbox)
+    write_table_csv(table=audits, path=files.output("audits_csv"))
+    write_table_md(table=audits, path=files.output("audits_md"))
+    for record in blackbox:
         cell = str(CellId.of(("dataset", "cell"), (record.dataset, BLACKBOX)))
         summary["audit"].setdefault(cell, {})[f"{record.value('metrics', 'target_epsilon'):g}"] = {
             key: round(float(record.value("metrics", field)), 4)
@@ -253,3 +260,4 @@ def aggregate(*, files: Files) -> None:
     save_figure(figure=tradeoff_figure(table=tradeoff), stem=files.stem("png"))
     save_figure(figure=audit_figure(table=audited), stem=files.stem("audit_png"))
     save_figure(figure=whitebox_figure(table=whitebox), stem=files.stem("whitebox_png"))
+    save_figure(figure=audits_figure(table=audits), stem=files.stem("audits_png"))

@@ -83,7 +83,7 @@ class BlackBoxCell:
     batch_size: int = 1
     epochs: int = 2
     lr: float = 0.1
-    trials: int = 2000
+    trials: int = 10000
     canary_value: float = 10.0
     repeats: int = 11
     held_out: int = 100000
