@@ -156,3 +156,46 @@ def test_whitebox_table_has_one_row_per_auditor_and_flags_a_bound_above_the_acco
     ]
     with pytest.raises(RecordError, match="dp_whitebox: no rows"):
         whitebox_figure(table=table.iloc[:0])
+
+
+def _blackbox(epsilon, spent, lower):
+    variant = f"blackbox.eps{epsilon:g}"
+    metrics = {
+        "target_epsilon": epsilon,
+        "epsilon": spent,
+        "epsilon_lower": lower,
+        "ceiling": 3.5,
+        "optimal": 0.9,
+        "final_model_optimal": 0.8,
+    }
+    grid = {"privacy": {**DP, "epsilon": epsilon}, "variant": variant}
+    return _base("privacy", variant, "canary_loss", grid, metrics, dataset="adult")
+
+
+def test_audits_table_has_one_row_per_audit_and_epsilon_with_the_four_numbers():
+    from leakbench.reporting.privacy import (
+        AUDITS,
+        audits_figure,
+        audits_table,
+        whitebox_table,
+    )
+
+    plain, private = _audit(None, None, 0.0), _audit(DP, 0.99, 0.3)
+    private.metrics["canary_epsilon_lower"], private.metrics["canary_ceiling"] = 0.5, 2.2
+    table = audits_table(
+        audits=audit_table(records=[plain, private]),
+        whitebox=whitebox_table(records=[_whitebox(1.0, 0.99, 0.2, 0.4)]),
+        blackbox=[_blackbox(1.0, 0.99, 1.2)],
+    )
+    assert list(table.audit) == list(AUDITS)  # the plain variant has no accountant: no row
+    assert list(table.epsilon) == [1.0] * 5 and list(table.accountant_epsilon) == [0.99] * 5
+    assert list(table.epsilon_lower) == [0.3, 0.5, 0.2, 0.4, 1.2]
+    assert list(table.ceiling) == [3.1, 2.2, 4.2, 4.2, 3.5]
+    assert math.isnan(table.optimal[0]) and math.isnan(table.optimal[1])
+    assert list(table.optimal[2:]) == [1.5, 1.25, 0.9]
+    assert list(table.within_budget) == [True, True, True, True, False]  # 1.2 > 0.99
+    figure = audits_figure(table=table)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == [audit.replace("_", " ") for audit in AUDITS]
+    with pytest.raises(RecordError, match="dp_audits: no rows"):
+        audits_figure(table=table.iloc[:0])

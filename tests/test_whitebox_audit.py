@@ -1,5 +1,6 @@
 """The white-box Dirac-canary audit: the hook's insertion by hand, the audit against the
-accountant and the optimal test, and a deliberately broken DP-SGD that it must catch."""
+accountant and the optimal test, and a deliberately broken DP-SGD that it must catch; every
+audit of the cell (white-box and black-box) stays under the accountant."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 
 from leakbench.errors import ConfigError
 from leakbench.privacy import DPConfig
+from leakbench.studies.blackbox_audit import BlackBoxCell, blackbox_audit
 from leakbench.studies.whitebox_audit import AuditCell, whitebox_audit
 from leakbench.training import TrainConfig, seeded_model, train_stacked
 from leakbench.training.dirac import DiracCanary
@@ -113,6 +115,20 @@ def test_no_audit_exceeds_the_accountant(pool, epsilon: float) -> None:
     )
     for bound in bounds:
         assert 0 <= bound <= min(result.epsilon, result.ceiling)
+    x, y = pool
+    black = blackbox_audit(
+        x=x,
+        y=y,
+        num_classes=2,
+        cell=BlackBoxCell(dataset="synthetic", trials=600, held_out=5000, repeats=3),
+        dp=DPConfig(epsilon=epsilon, delta=1e-5),
+        seed=7,
+    )
+    assert black.epsilon <= epsilon
+    assert (black.sample_rate, black.steps, black.trials) == (0.25, 8, 600)
+    for bound in (black.epsilon_lower, black.optimal, black.final_model_optimal):
+        assert 0 <= bound <= black.epsilon
+    assert black.epsilon_lower <= black.ceiling
 
 
 def test_every_iterate_audit_reaches_the_optimal_test(pool) -> None:

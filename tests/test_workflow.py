@@ -87,6 +87,7 @@ def _cells(repo_root):
         "privacy": (private + 1) * dp_rows,
         "scorecard": 1,  # one summary record of the whole scorecard
         "whitebox": private,  # one white-box audit record per finite epsilon
+        "blackbox": private,  # one black-box audit record per finite epsilon
     }
 
 
@@ -100,7 +101,7 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
     cells = _cells(repo_root)
     for folder, count in (
         ("attacks", cells["membership"] + cells["property_poisoning"] + cells["membership_lira"]),
-        ("audit", cells["privacy"] + cells["whitebox"]),
+        ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"]),
     ):
         paths = sorted((runs["1"] / "results" / folder).rglob("*.json"))
         assert len(paths) == count, folder
@@ -127,8 +128,10 @@ def test_mlflow_holds_one_run_per_cell(repo_root, runs):
         for name, spec in STUDIES.items():
             if spec.experiment is not None:
                 names = [r[0] for r in db.execute(query, (spec.experiment,))]
-                # log_privacy logs the white-box audit records beside the membership audits
-                expected = cells[name] + (cells["whitebox"] if name == "privacy" else 0)
+                # log_privacy logs the white-box and black-box audit records beside the
+                # membership audits
+                audits = cells["whitebox"] + cells["blackbox"]
+                expected = cells[name] + (audits if name == "privacy" else 0)
                 assert len(names) == expected == len(set(names)), spec.experiment
 
 
@@ -153,13 +156,15 @@ def test_no_audit_exceeds_the_accountant_at_any_epsilon(runs):
 
     summary = json.loads((runs["1"] / "results/metrics/privacy.json").read_text())["audit"]
     assert "adult/whitebox-every_iterate" in summary and "adult/whitebox-final_model" in summary
+    assert "adult/blackbox" in summary
     finite = [
         point
         for cell in summary.values()
         for point in cell.values()
         if point["accountant_epsilon"] is not None
     ]
-    assert len(finite) == 3  # the membership cell and both white-box auditors at epsilon 2
+    assert len(finite) == 4  # the membership cell, both white-box auditors and the black-box
+    # audit at epsilon 2
     for point in finite:
         assert 0 <= point["epsilon_lower"] <= point["accountant_epsilon"], point
 

@@ -242,17 +242,19 @@ def summaries_of_other_studies(name):
 
 
 WHITEBOX = "results/audit/whitebox/{dataset}/{privacy}.json"
+BLACKBOX = "results/audit/blackbox/{dataset}/{privacy}.json"
 
 
-def whitebox_audits():
-    """The white-box audit records (privacy.smk): the audit cell's dataset at every
-    finite epsilon."""
+def cell_audits(pattern):
+    """The records of an audit cell's rule (privacy.smk, ``pattern`` WHITEBOX or
+    BLACKBOX): the audit cell's dataset at every finite epsilon."""
     from leakbench.studies.dp_axis import variant_names
 
     names = [name for name in variant_names(config["privacy"]) if name != "nodp"]
-    return expand(WHITEBOX, dataset=config["privacy"]["audit"]["dataset"], privacy=names)
+    return expand(pattern, dataset=config["privacy"]["audit"]["dataset"], privacy=names)
 
 
 def whitebox_row(wildcards):
-    """The white-box audit job's row: its privacy variant's DP settings."""
+    """An audit cell job's row (white-box or black-box): its privacy variant's DP
+    settings."""
     return with_privacy({}, wildcards)

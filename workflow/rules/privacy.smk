@@ -1,6 +1,7 @@
 # The DP axis: every privacy variant of the DP cells is trained by the
 # studies' own rules (the {privacy} path level); here each membership variant is audited and
-# the axis is aggregated into the trade-off and audit tables and figures.
+# the axis is aggregated into the trade-off and audit tables and figures. The white-box and
+# black-box audit cells train their own models at every finite epsilon.
 AUDIT = "results/audit/membership/{dataset}/{variant}/{privacy}.json"
 AUDIT_ATTACK = config["privacy"]["audit_attack"]
 PROPERTY_RECORD = (
@@ -77,6 +78,28 @@ rule audit_whitebox:
         "../scripts/audit_whitebox.py"
 
 
+rule audit_blackbox:
+    input:
+        code=imports_of("audit_blackbox.py"),
+        pool="results/data/{dataset}/pool.npz",
+    output:
+        BLACKBOX,
+    params:
+        row=whitebox_row,
+        blackbox=config["privacy"]["blackbox"],
+        model=config["privacy"]["audit"]["model"],
+        seed=config["seed"],
+    log:
+        "results/logs/audit_blackbox/{dataset}/{privacy}.log",
+    benchmark:
+        "results/benchmarks/audit_blackbox/{dataset}/{privacy}.tsv"
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/audit_blackbox.py"
+
+
 rule aggregate_privacy:
     input:
         code=imports_of("aggregate_privacy.py"),
@@ -86,7 +109,8 @@ rule aggregate_privacy:
             attack=config["membership"]["attacks"],
         ),
         audits=dp_cells("membership", AUDIT),
-        whitebox=whitebox_audits(),
+        whitebox=cell_audits(WHITEBOX),
+        blackbox=cell_audits(BLACKBOX),
         property_poisoning=dp_cells(
             "property_poisoning",
             PROPERTY_RECORD,

@@ -54,7 +54,11 @@ use rule log_membership as log_property_poisoning with:
 use rule log_membership as log_privacy with:
     input:
         code=imports_of("log_study.py"),
-        metrics=rules.aggregate_privacy.input.audits + rules.aggregate_privacy.input.whitebox,
+        metrics=(
+            rules.aggregate_privacy.input.audits
+            + rules.aggregate_privacy.input.whitebox
+            + rules.aggregate_privacy.input.blackbox
+        ),
         figure=[
             rules.aggregate_privacy.output.audit_png,
             rules.aggregate_privacy.output.whitebox_png,

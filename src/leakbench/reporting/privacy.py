@@ -355,3 +355,130 @@ def whitebox_figure(*, table: pd.DataFrame) -> Figure:
         ax.grid(True, linewidth=0.3)
         ax.legend(loc="upper left", fontsize=5)
     return figure
+
+
+AUDITS_COLUMNS = (
+    "dataset",
+    "cell",
+    "audit",
+    "epsilon",
+    "accountant_epsilon",
+    "epsilon_lower",
+    "ceiling",
+    "optimal",
+    "within_budget",
+)
+# Every audit of the DP study, in the order of the table and figure: the natural-record
+# membership audit, the one-run canary audit (Steinke et al. 2023), the white-box Dirac
+# canary seen at every iterate and in the final model (Nasr et al. 2021) and the black-box
+# multi-run canary audit (Jagielski et al. 2020).
+AUDITS = (
+    "natural_records",
+    "one_run_canaries",
+    "whitebox_every_iterate",
+    "whitebox_final_model",
+    "blackbox_multi_run",
+)
+
+
+def audits_table(
+    *, audits: pd.DataFrame, whitebox: pd.DataFrame, blackbox: Iterable[MetricsRecord]
+) -> pd.DataFrame:
+    """One row per audit (:data:`AUDITS`) and finite epsilon: the 95% lower bound, the
+    accountant's epsilon, the Clopper-Pearson ceiling of the audit's trial count and the
+    optimal-test bound (the best test on the exact subsampled Gaussian with the audit's q,
+    T, sigma and trials). The optimal-test bound is defined only for the audit cells, whose
+    mechanism along the canary is that Gaussian; it is NaN for the natural-record and
+    one-run audits of the membership target, whose canaries are records of a trained
+    network. ``audits`` is :func:`audit_table`'s table, ``whitebox``
+    :func:`whitebox_table`'s, ``blackbox`` the black-box audit records."""
+    rows = []
+    for row in audits.itertuples(index=False):
+        if not math.isfinite(row.accountant_epsilon):
+            continue  # no DP: no accountant to compare with
+        pairs = [("natural_records", row.epsilon_lower, row.ceiling)]
+        if not math.isnan(row.canary_epsilon_lower):
+            pairs.append(("one_run_canaries", row.canary_epsilon_lower, row.canary_ceiling))
+        for audit, lower, ceiling in pairs:
+            rows.append(
+                {
+                    "dataset": row.dataset,
+                    "cell": row.cell,
+                    "audit": audit,
+                    "epsilon": row.epsilon,
+                    "accountant_epsilon": row.accountant_epsilon,
+                    "epsilon_lower": lower,
+                    "ceiling": ceiling,
+                    "optimal": math.nan,
+                }
+            )
+    for row in whitebox.itertuples(index=False):
+        rows.append(
+            {
+                "dataset": row.dataset,
+                "cell": "whitebox",
+                "audit": f"whitebox_{row.audit}",
+                **{
+                    key: getattr(row, key)
+                    for key in ("epsilon", "accountant_epsilon", "epsilon_lower", "ceiling")
+                },
+                "optimal": row.optimal,
+            }
+        )
+    for r in blackbox:
+        rows.append(
+            {
+                "dataset": r.dataset,
+                "cell": "blackbox",
+                "audit": "blackbox_multi_run",
+                "epsilon": float(r.value("metrics", "target_epsilon")),
+                "accountant_epsilon": float(r.value("metrics", "epsilon")),
+                **{
+                    key: float(r.value("metrics", key))
+                    for key in ("epsilon_lower", "ceiling", "optimal")
+                },
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(AUDITS_COLUMNS))
+    table["within_budget"] = table.epsilon_lower <= table.accountant_epsilon
+    table["rank"] = table.audit.map(AUDITS.index)
+    order = ["rank", "dataset", "cell", "epsilon"]
+    table = table.sort_values(order, ascending=[True, True, True, False])
+    return table.drop(columns="rank").reset_index(drop=True)
+
+
+def audits_figure(*, table: pd.DataFrame) -> Figure:
+    """One panel per audit of :func:`audits_table`: per epsilon, the 95% lower bound
+    (dots), the accountant's epsilon (black dashes), the ceiling of the trial count
+    (triangles) and, where defined, the optimal-test bound (squares), so a reader sees
+    whether the audit, the trial count or the mechanism is the limit."""
+    if table.empty:
+        raise RecordError("dp_audits: no rows to plot")
+    finite = sorted({float(e) for e in table.epsilon})
+    present = [audit for audit in AUDITS if (table.audit == audit).any()]
+    with matplotlib.style.context(["default", STYLE]):
+        colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        figure = Figure(figsize=(PANEL_INCHES * len(present), PANEL_INCHES * 1.15))
+        FigureCanvasAgg(figure)
+        figure.set_layout_engine("constrained")
+        axes = np.atleast_1d(figure.subplots(1, len(present), sharey=True))
+        for ax, audit in zip(axes, present, strict=True):
+            part = table[table.audit == audit]
+            for i, ((dataset, cell), group) in enumerate(part.groupby(["dataset", "cell"])):
+                group = group.sort_values("epsilon")
+                color, x = colors[i % len(colors)], group.epsilon.to_numpy(dtype=float)
+                ax.plot(x, group.accountant_epsilon, "k_--", ms=9, lw=0.8)
+                ax.plot(x, group.ceiling, "v:", ms=3, color=color, alpha=0.6)
+                if group.optimal.notna().any():
+                    ax.plot(x, group.optimal, "s-", ms=3, lw=0.8, color=color, alpha=0.7)
+                ax.plot(x, group.epsilon_lower, "o", ms=4, color=color, label=f"{dataset} {cell}")
+            ax.set_xscale("log")
+            ticks = _ticks(finite)
+            ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+            ax.minorticks_off()
+            ax.set_xlabel("target epsilon")
+            ax.set_title(audit.replace("_", " "), fontsize=7)
+            ax.grid(True, linewidth=0.3)
+            ax.legend(loc="upper left", fontsize=5)
+        axes[0].set_ylabel("epsilon: bound (o), accountant (-), ceiling (v), optimal (s)")
+    return figure

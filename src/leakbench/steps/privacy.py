@@ -23,6 +23,8 @@ from leakbench.reporting.figures import save_figure
 from leakbench.reporting.privacy import (
     audit_figure,
     audit_table,
+    audits_figure,
+    audits_table,
     tradeoff_figure,
     tradeoff_table,
     whitebox_figure,
@@ -32,6 +34,7 @@ from leakbench.reporting.records import MetricsRecord, load_records
 from leakbench.reporting.tables import write_table_csv, write_table_md
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
+from leakbench.studies.blackbox_audit import BlackBoxCell, blackbox_audit
 from leakbench.studies.membership import role_seeds
 from leakbench.studies.splits import MembershipSplits
 from leakbench.studies.whitebox_audit import AuditCell, whitebox_audit
@@ -39,6 +42,7 @@ from leakbench.training import TrainConfig, load_models, predict_logits, save_mo
 
 STUDY = "privacy"
 WHITEBOX = "whitebox"  # the white-box audit cell's variant name
+BLACKBOX = "blackbox"  # the black-box audit cell's variant name
 
 
 def train_canary_target(*, job: Job, files: Files) -> None:
@@ -163,12 +167,42 @@ def audit_whitebox(*, job: Job, files: Files) -> None:
     ).write(files.output())
 
 
+def audit_blackbox(*, job: Job, files: Files) -> None:
+    """The black-box multi-run audit (``blackbox`` setting,
+    :class:`~leakbench.studies.blackbox_audit.BlackBoxCell`, on the ``audit`` setting's
+    dataset and model) at the job's privacy variant: the bound from the canary's loss, the
+    accountant's epsilon, the ceiling and the optimal-test bounds, in one record."""
+    configure_torch()
+    dataset = job.wildcard("dataset")
+    data = Pool.load(files.input("pool"))
+    settings = {**job.setting("blackbox"), "dataset": dataset, "model": job.setting("model")}
+    cell = BlackBoxCell.from_mapping(settings)
+    dp = DPConfig.from_mapping(job.row["privacy"])
+    name = variant_label(BLACKBOX, dp.epsilon)
+    seed = derive_seed(job.config_seed, STUDY, dataset, name)
+    result = blackbox_audit(
+        x=data.x, y=data.y, num_classes=data.num_classes, cell=cell, dp=dp, seed=seed
+    )
+    MetricsRecord.build(
+        study=STUDY,
+        dataset=dataset,
+        variant=name,
+        attack="canary_loss",
+        grid={**job.row, "blackbox": settings, "variant": name},
+        seeds={"config": job.config_seed, "audit": seed},
+        metrics=result.as_dict(),
+    ).write(files.output())
+
+
 def aggregate(*, files: Files) -> None:
-    """The trade-off, audit and white-box audit tables and figures, and the DVC summary
+    """The trade-off, audit, white-box audit and all-audits tables and figures, and the DVC
+    summary
     ``{"audit": {dataset/cell: {epsilon: [accountant, lower bound]}}, "tradeoff": ...}``,
-    from the records of the inputs ``membership``, ``audits``, ``property_poisoning`` and
-    ``whitebox``; each white-box auditor is a cell ``<dataset>/whitebox-<auditor>`` of the
-    summary's ``audit``, with its ceiling and optimal-test bound beside its bound."""
+    from the records of the inputs ``membership``, ``audits``, ``property_poisoning``,
+    ``whitebox`` and ``blackbox``; each white-box auditor is a cell
+    ``<dataset>/whitebox-<auditor>`` of the summary's ``audit``, and the black-box audit
+    the cell ``<dataset>/blackbox``, with the ceiling and optimal-test bound beside the
+    bound."""
     audit_records = load_records(paths=files.input_list("audits"))
     audited = audit_table(records=audit_records)
     tradeoff = tradeoff_table(
@@ -200,6 +234,21 @@ def aggregate(*, files: Files) -> None:
             "ceiling": round(row.ceiling, 4),
             "optimal": round(row.optimal, 4),
         }
+    blackbox = load_records(paths=files.input_list("blackbox"))
+    audits = audits_table(audits=audited, whitebox=whitebox, blackbox=blackbox)
+    write_table_csv(table=audits, path=files.output("audits_csv"))
+    write_table_md(table=audits, path=files.output("audits_md"))
+    for record in blackbox:
+        cell = str(CellId.of(("dataset", "cell"), (record.dataset, BLACKBOX)))
+        summary["audit"].setdefault(cell, {})[f"{record.value('metrics', 'target_epsilon'):g}"] = {
+            key: round(float(record.value("metrics", field)), 4)
+            for key, field in (
+                ("accountant_epsilon", "epsilon"),
+                ("epsilon_lower", "epsilon_lower"),
+                ("ceiling", "ceiling"),
+                ("optimal", "optimal"),
+            )
+        }
     for row in tradeoff.itertuples(index=False):
         parts = [row.study, row.dataset, row.cell, row.attack]
         if row.study == "property_poisoning":
@@ -211,3 +260,4 @@ def aggregate(*, files: Files) -> None:
     save_figure(figure=tradeoff_figure(table=tradeoff), stem=files.stem("png"))
     save_figure(figure=audit_figure(table=audited), stem=files.stem("audit_png"))
     save_figure(figure=whitebox_figure(table=whitebox), stem=files.stem("whitebox_png"))
+    save_figure(figure=audits_figure(table=audits), stem=files.stem("audits_png"))

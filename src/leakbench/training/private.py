@@ -31,7 +31,10 @@ from leakbench.privacy import Calibration
 
 
 def poisson_batches(
-    rows: torch.Tensor, generators: Sequence[torch.Generator], rate: float
+    rows: torch.Tensor,
+    generators: Sequence[torch.Generator],
+    rate: float,
+    present: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One Poisson-sampled batch per model, padded to a common size.
 
@@ -39,6 +42,11 @@ def poisson_batches(
         rows: int64 ``[K, n]``, model k's training rows.
         generators: model k's CPU generator; it draws the n uniforms of model k's batch.
         rate: q, each record's probability of being in the batch.
+        present: bool ``[K, n]``, or None for all true: a record marked absent still
+            draws its uniform (so every other record's draws, and the noise after them,
+            are those of the run with it present) but is never sampled, so it enters
+            the batch at most as padding of weight 0: the add/remove neighbour without
+            it, under the same q, steps and scale.
 
     Returns:
         ``(index, weight)``: int64 ``[K, B]`` pool rows, model k's sampled rows first (in
@@ -50,6 +58,8 @@ def poisson_batches(
     for k, generator in enumerate(generators):
         torch.rand(n, generator=generator, out=uniforms[k])
     picked = uniforms < rate
+    if present is not None:
+        picked &= present
     sizes = picked.sum(dim=1)
     size = max(1, int(sizes.max()))
     # Sampled positions first (stable, so ascending), then the rest.

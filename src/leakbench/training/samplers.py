@@ -127,11 +127,13 @@ class RaggedEpochSampler:
 @dataclass(frozen=True)
 class PoissonSampler:
     """DP-SGD: ``steps`` Poisson batches (each record in with probability ``rate``,
-    :func:`~leakbench.training.private.poisson_batches`), ``steps_per_round`` to a round."""
+    :func:`~leakbench.training.private.poisson_batches`), ``steps_per_round`` to a round;
+    ``present`` (bool ``[K, n]`` over ``rows``, or None) marks the records held absent."""
 
     rate: float
     steps: int
     steps_per_round: int
+    present: torch.Tensor | None = None
 
     def rounds(
         self, rows: torch.Tensor, generators: Sequence[torch.Generator]
@@ -143,4 +145,4 @@ class PoissonSampler:
         self, rows: torch.Tensor, generators: Sequence[torch.Generator], steps: int
     ) -> Iterator[Batch]:
         for _ in range(steps):
-            yield Batch(*poisson_batches(rows, generators, self.rate))
+            yield Batch(*poisson_batches(rows, generators, self.rate, self.present))

@@ -75,6 +75,7 @@ def train_stacked(
     config: TrainConfig,
     engine: str = "auto",
     hooks: Hooks | None = None,
+    absent: np.ndarray | None = None,
 ) -> StackedModels:
     """Train one model per row of ``keep``, all K in one stacked computation.
 
@@ -93,6 +94,10 @@ def train_stacked(
         engine: ``"auto"`` (the fast path when every layer has a handler), ``"fast"`` or
             ``"func"`` (:func:`~leakbench.training.engine.make_engine`).
         hooks: gradient transform, parameter loss and callback, or None.
+        absent: bool ``[K, N]`` within ``keep``, or None: with DP-SGD, the records model k
+            holds but never samples (:func:`~leakbench.training.private.poisson_batches`):
+            the add/remove neighbour without them under the calibration of its full row
+            (a black-box audit's models without the canary).
 
     Returns:
         The K trained models (parameters on the CPU).
@@ -101,7 +106,8 @@ def train_stacked(
         UnknownNameError: for an unknown architecture.
         ConfigError: for bad architecture parameters, a model without records, unequal
             member counts with DP-SGD, a seed count
-            that differs from K, labels outside ``[0, num_classes)`` or a bad engine.
+            that differs from K, labels outside ``[0, num_classes)``, a bad engine, or
+            ``absent`` without DP-SGD or outside ``keep``.
     """
     input_shape = tuple(np.shape(x)[1:])
     inputs = get_architecture(arch).inputs
@@ -123,6 +129,7 @@ def train_stacked(
         engine=engine,
         hooks=hooks,
         inputs=inputs,
+        absent=absent,
     )
     return StackedModels(
         arch=arch,
@@ -147,6 +154,7 @@ def train_modules(
     engine: str = "auto",
     hooks: Hooks | None = None,
     inputs: str = "float",
+    absent: np.ndarray | None = None,
 ) -> TrainedStack:
     """Train K models of any ``nn.Module`` architecture; :func:`train_stacked` for a
     module that ``build(seed)`` returns freshly initialised from ``seed``.
@@ -200,6 +208,12 @@ def train_modules(
             rate=calibration.sample_rate,
             steps=calibration.steps,
             steps_per_round=steps_per_epoch,
+            present=None if absent is None else _present(absent=absent, keep=keep, rows=rows),
+        )
+    elif absent is not None:
+        raise ConfigError(
+            "absent: records held absent without privacy are not allowed; "
+            "allowed: None, or a mask with DP-SGD (Poisson sampling)"
         )
     x_t = torch.as_tensor(np.asarray(x, dtype=INPUT_DTYPES[inputs])).to(device)
     y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
@@ -225,3 +239,18 @@ def train_modules(
         params=stack.unpack(flat.detach().cpu()),  # views into one buffer, no copy
         privacy=None if calibration is None else calibration.as_dict(),
     )
+
+
+def _present(*, absent: np.ndarray, keep: np.ndarray, rows: torch.Tensor) -> torch.Tensor:
+    """``~absent`` at model k's rows ``rows[k]``, bool ``[K, n]``.
+
+    Raises:
+        ConfigError: if ``absent`` is not a boolean mask of ``keep``'s shape within it.
+    """
+    absent = np.asarray(absent)
+    if absent.dtype != np.bool_ or absent.shape != np.shape(keep) or (absent & ~keep).any():
+        raise ConfigError(
+            f"absent: dtype {absent.dtype} shape {list(absent.shape)} is not allowed; "
+            "allowed: a boolean mask of keep's shape, true only where keep is"
+        )
+    return torch.from_numpy(~absent).gather(1, rows)
