@@ -119,8 +119,10 @@ def test_metrics_and_plots_diff_show_a_changed_config_value(round_trip):
     # edited as text: a YAML round trip would reorder keys, which Snakemake's params
     # trigger takes for a change of every job's parameters
     text = config_path.read_text()
-    assert text.count("shokri: {attack_model: logreg}") == 1
-    config_path.write_text(text.replace("attack_model: logreg", "attack_model: gbdt"))
+    membership = text.index("\nmembership:\n")  # the membership study's section only
+    head, section = text[:membership], text[membership:]
+    assert "shokri: {attack_model: logreg}" in section.split("\nmembership_lira:")[0]
+    config_path.write_text(head + section.replace("attack_model: logreg", "attack_model: gbdt", 1))
     run(["dvc", "repro"], first)  # the stage depends on the config: the shokri jobs rerun
     commit(first, "shokri with a gbdt attack model")
     diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], first))
