@@ -137,6 +137,15 @@ def test_config(repo_root):
         ),
         ({"models": 4}, "membership_lira.grid.0.models: 4 is not allowed for rmia_offline without"),
         ({"momentum": 0.9}, "membership_lira.grid.0.momentum: 0.9 is not allowed; allowed:"),
+        (
+            {"augment": ["flip", "crop"]},
+            "membership_lira.grid.0.augment: ['flip', 'crop'] is not allowed for records of "
+            "shape [600]; allowed: [] (augmentation is for images",
+        ),
+        (
+            {"augment": ["rotate"]},
+            "membership_lira.grid.0.augment.0: 'rotate' is not one of ['flip', 'crop']",
+        ),
     ],
 )
 def test_bad_rows_are_refused_with_key_and_allowed_values(

@@ -28,7 +28,7 @@ from leakbench.training import (
     train_sequential,
     train_stacked,
 )
-from leakbench.training.optim import cosine_factor, make_optimizer, make_schedule
+from leakbench.training.optim import cosine_factor, make_optimizer, make_schedule, model_rates
 from leakbench.training.samplers import RaggedEpochSampler
 from leakbench.training.stacked_net import cross_entropy_grad
 
@@ -216,6 +216,38 @@ def test_momentum_and_cosine_stacked_equals_sequential(arch):
     for name, p in stacked.params.items():
         torch.testing.assert_close(p, sequential.params[name], rtol=1e-5, atol=1e-5)
     assert any(not torch.allclose(p, plain.params[n]) for n, p in stacked.params.items())
+
+
+def test_model_rates_follow_each_models_own_cosine_by_hand():
+    config = TrainConfig(epochs=1, batch_size=4, lr=0.1, optimizer="sgd", schedule="cosine")
+    rates = model_rates(config, steps=[2, 4])
+    assert rates is not None
+    # s = 2: (1 + cos(pi t / 2)) / 2 = 1, 0.5, 0, 0; s = 4: 1, (2 + 2**0.5) / 4, 0.5, ...
+    expected = [[1.0, 1.0], [0.5, (2 + 2**0.5) / 4], [0.0, 0.5], [0.0, (2 - 2**0.5) / 4]]
+    assert [rates(t).tolist() for t in range(4)] == [pytest.approx(e, abs=1e-12) for e in expected]
+    assert model_rates(TrainConfig(epochs=1, batch_size=4, lr=0.1), steps=[2, 4]) is None
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_ragged_cosine_stack_gives_each_model_its_own_schedule(optimizer):
+    # Rows of 9, 21 and 14 records take 6, 9 and 6 steps: each model's cosine must reach 0
+    # at its own last step, as when it trains alone, not at the longest model's.
+    _, shape = ARCHS["mlp"]
+    x, y = _data(shape)
+    keep = _ragged_keep(len(y))
+    config = TrainConfig(
+        epochs=3,
+        batch_size=8,
+        lr=0.1,
+        weight_decay=5e-4,
+        optimizer=optimizer,
+        momentum=0.9 if optimizer == "sgd" else 0.0,
+        schedule="cosine",
+    )
+    stacked = _train(train_stacked, "mlp", x=x, y=y, keep=keep, config=config)
+    sequential = _train(train_sequential, "mlp", x=x, y=y, keep=keep, config=config)
+    for name, p in stacked.params.items():
+        torch.testing.assert_close(p, sequential.params[name], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))

@@ -317,8 +317,8 @@ def references_of(row: Mapping[str, Any]) -> int:
 def check_study(*, study: Mapping[str, Any], datasets: Mapping[str, Any]) -> None:
     """Every rule of the ``membership_lira`` section the schema cannot express, before any
     job: models even and >= 2 (at least 4 for an attack with reference models), targets
-    and references within the models trained, attack names and parameters, queries for
-    the dataset's kind of records.
+    and references within the models trained, attack names and parameters, queries and
+    training augmentation for the dataset's kind of records.
 
     Args:
         study: the validated section.
@@ -330,6 +330,7 @@ def check_study(*, study: Mapping[str, Any], datasets: Mapping[str, Any]) -> Non
     from leakbench.attacks.queries import check_queries
     from leakbench.attacks.reference import check_reference_params
     from leakbench.studies.lira_splits import check_models
+    from leakbench.training.augment import check_image_inputs
 
     attacks = list(study["attacks"])
     for name in attacks:
@@ -362,6 +363,11 @@ def check_study(*, study: Mapping[str, Any], datasets: Mapping[str, Any]) -> Non
             check_queries(queries=row["queries"], image=image)
         except ConfigError as err:
             raise ConfigError(f"{key}.{err}") from None
+        check_image_inputs(
+            augment=row["augment"],
+            input_shape=datasets[row["dataset"]].input_shape,
+            key=f"{key}.augment",
+        )
         for name in attacks:
             counts_for(attack=name, models=models, references=references_of(row))
         calibrates = "rmia_offline" in attacks and "a" not in params.get("rmia_offline", {})

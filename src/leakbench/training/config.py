@@ -9,6 +9,7 @@ from typing import Any
 
 from leakbench.errors import ConfigError
 from leakbench.privacy import DPConfig
+from leakbench.training.augment import check_augment
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
@@ -40,8 +41,14 @@ class TrainConfig:
         schedule: the learning rate over training: ``"constant"``, or ``"cosine"``:
             ``lr_t = lr (1 + cos(pi t / T)) / 2`` at optimiser step t of T (Loshchilov and
             Hutter 2017, "SGDR", eq. 5 without restarts; the LiRA recipe of Carlini et al.
-            2022, section VI-A, trains with a cosine decay). T counts the steps of the
-            longest model of a stack (:func:`~leakbench.training.optim.make_schedule`).
+            2022, section VI-A, trains with a cosine decay). T counts each model's own
+            steps, also for models of different record counts in one stack
+            (:func:`~leakbench.training.optim.model_rates`).
+        augment: training-time image augmentation, names of
+            :data:`~leakbench.training.augment.AUGMENTATIONS` (``"flip"``, ``"crop"``:
+            the LiRA recipe's random mirror and reflect-padded 4-pixel crop, per record,
+            model and epoch, :mod:`~leakbench.training.augment`); empty for none. Images
+            ``[C, H, W]`` only.
         privacy: DP-SGD settings, or None for ordinary training. A config row's
             ``privacy`` with epsilon = inf gives None: no DP is the plain path, exactly.
 
@@ -57,14 +64,17 @@ class TrainConfig:
     privacy: DPConfig | None = None
     momentum: float = 0.0
     schedule: str = "constant"
+    augment: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TrainConfig:
         """The training settings of a config row (a grid row or a model row), with its
         optional ``privacy`` mapping (:meth:`DPConfig.from_mapping`) and, where the row's
-        schema has them, ``momentum`` and ``schedule``."""
+        schema has them, ``momentum``, ``schedule`` and ``augment``."""
         keys = ("epochs", "batch_size", "lr", "weight_decay", "optimizer")
         optional = {key: row[key] for key in ("momentum", "schedule") if key in row}
+        if "augment" in row:
+            optional["augment"] = check_augment(row["augment"])
         privacy = DPConfig.from_mapping(row["privacy"]) if row.get("privacy") else None
         return cls(
             **{key: row[key] for key in keys},
@@ -103,3 +113,4 @@ class TrainConfig:
                 raise ConfigError(
                     f"{key}: {getattr(self, key)!r} is not allowed; allowed: {allowed}"
                 )
+        object.__setattr__(self, "augment", check_augment(self.augment))

@@ -13,11 +13,12 @@ the step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
 from leakbench.errors import ConfigError
+from leakbench.training.augment import Augmenter
 from leakbench.training.engine import Engine
 from leakbench.training.hooks import Hooks, Progress
 from leakbench.training.private import PrivateStep, add_noise
@@ -37,6 +38,8 @@ def train_loop(
     hooks: Hooks,
     private: PrivateStep | None,
     schedule: torch.optim.lr_scheduler.LRScheduler | None = None,
+    rates: Callable[[int], torch.Tensor] | None = None,
+    augment: Augmenter | None = None,
 ) -> None:
     """Train the K models whose parameters are ``flat`` (``flat.grad`` is the gradient
     buffer, overwritten each step).
@@ -54,6 +57,10 @@ def train_loop(
         hooks: the gradient transform, parameter loss and callback.
         private: DP-SGD's clipping and noise, or None.
         schedule: the learning-rate schedule, stepped after every optimiser step, or None.
+        rates: per-model learning-rate factors [K] at a stack step
+            (:func:`~leakbench.training.optim.model_rates`), or None: model k's update of
+            the step is scaled by its factor.
+        augment: the image augmentation of each model's batch, or None.
     """
     count = rows.shape[0]
     weights, grads = engine.views(flat), engine.views(flat.grad)
@@ -64,6 +71,8 @@ def train_loop(
         for batch in batches:
             idx = batch.index.reshape(-1).to(x.device)
             xb = x.index_select(0, idx).view(count, batch.index.shape[1], *x.shape[1:])
+            if augment is not None:
+                xb = augment(xb, _counted(batch))
             engine.gradient(
                 weights,
                 grads,
@@ -82,9 +91,12 @@ def train_loop(
                 hooks.grad_transform(module_grads, params)
             idle = _idle_models(batch)
             frozen = {name: p[idle].clone() for name, p in params.items()} if idle else None
+            before = None if rates is None else flat.detach().clone()
             optimizer.step()
             if schedule is not None:
                 schedule.step()
+            if before is not None and rates is not None:
+                _scale_update(engine, flat, before, rates(step))
             if frozen is not None:
                 for name, p in params.items():
                     p[idle] = frozen[name]
@@ -93,6 +105,24 @@ def train_loop(
                 hooks.callback(Progress(round_index, step, params))
         if hooks.callback is not None and hooks.every == "round":
             hooks.callback(Progress(round_index, step, params))
+
+
+def _counted(batch: Batch) -> torch.Tensor:
+    """bool [K, B]: the records that count in model k's loss (weight > 0)."""
+    if batch.weight is None:
+        return torch.ones(batch.index.shape, dtype=torch.bool)
+    return batch.weight > 0
+
+
+def _scale_update(
+    engine: Engine, flat: torch.Tensor, before: torch.Tensor, factors: torch.Tensor
+) -> None:
+    """``flat = before + factors[k] * (flat - before)`` on model k's parameters."""
+    with torch.no_grad():
+        new, old = engine.unpack(flat), engine.unpack(before)
+        for name, p in new.items():
+            scale = factors.to(device=p.device, dtype=p.dtype).view(-1, *[1] * (p.dim() - 1))
+            p.sub_(old[name]).mul_(scale).add_(old[name])
 
 
 def _idle_models(batch: Batch) -> list[int]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 
@@ -38,11 +38,36 @@ def make_schedule(
     """The learning-rate schedule over ``steps`` optimiser steps, stepped after each
     optimiser step; None for a constant rate (the optimiser untouched).
 
-    ``steps`` is the training's total: with models of different record counts in one
-    stack, the longest model's (a shorter model then ends above the schedule's floor).
+    One schedule for every parameter: models of different step counts in one stack take
+    :func:`model_rates` instead.
     """
     if config.schedule == "constant":
         return None
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: cosine_factor(min(step, steps), steps)
     )
+
+
+def model_rates(
+    config: TrainConfig, *, steps: Sequence[int]
+) -> Callable[[int], torch.Tensor] | None:
+    """Each model's own learning-rate factor, for a stack whose models take different
+    numbers of steps ``steps[k]`` = s_k (a ragged keep matrix); None for a constant rate.
+
+    The returned function gives, at stack step t, the float64 [K] factors
+    ``cosine_factor(min(t, s_k), s_k)``: model k's cosine schedule over its own s_k steps,
+    ending at 0 after its last step exactly as it would alone
+    (:func:`~leakbench.training.sequential.train_sequential`). One optimiser steps the
+    whole stack at its base rate; the loop scales model k's update by its factor. For SGD
+    (with momentum and coupled weight decay) and Adam the update is proportional to the
+    learning rate with everything else fixed, so this equals stepping model k at
+    ``lr * factor``, up to rounding.
+    """
+    if config.schedule == "constant":
+        return None
+    counts = [int(s) for s in steps]
+
+    def rates(step: int) -> torch.Tensor:
+        return torch.tensor([cosine_factor(min(step, s), s) for s in counts], dtype=torch.float64)
+
+    return rates

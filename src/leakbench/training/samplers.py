@@ -91,6 +91,11 @@ class RaggedEpochSampler:
     batch_size: int
     counts: tuple[int, ...]
 
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """s_k, the steps model k takes: ``epochs * ceil(n_k / batch_size)``."""
+        return tuple(self.epochs * len(batch_bounds(n, self.batch_size)) for n in self.counts)
+
     def rounds(
         self, rows: torch.Tensor, generators: Sequence[torch.Generator]
     ) -> Iterator[Iterator[Batch]]:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from leakbench.models import get_architecture
+from leakbench.training.augment import Augmenter, check_image_inputs
 from leakbench.training.batches import batch_bounds, epoch_order, member_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
@@ -39,6 +40,7 @@ def train_sequential(
     and returns the same (up to floating-point rounding) models.
     """
     rows = member_rows(x=x, y=y, num_classes=num_classes, keep=keep, seeds=seeds)
+    check_image_inputs(augment=config.augment, input_shape=np.shape(x)[1:], key="augment")
     seeds = tuple(int(s) for s in seeds)
     input_shape = tuple(np.shape(x)[1:])
     device = resolve_device()
@@ -58,11 +60,15 @@ def train_sequential(
         steps = config.epochs * len(batch_bounds(len(own_rows), config.batch_size))
         schedule = make_schedule(optimizer, config, steps=steps)
         generator = torch.Generator().manual_seed(seed)
+        augment = Augmenter.for_seeds(config.augment, [seed])
         for _ in range(config.epochs):
             order = epoch_order(own_rows, generator).to(device)
             for start, stop in batch_bounds(len(order), config.batch_size):
                 idx = order[start:stop]
-                loss = F.cross_entropy(model(x_t.index_select(0, idx)), y_t.index_select(0, idx))
+                xb = x_t.index_select(0, idx)
+                if augment is not None:
+                    xb = augment(xb[None], torch.ones(1, len(idx), dtype=torch.bool))[0]
+                loss = F.cross_entropy(model(xb), y_t.index_select(0, idx))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

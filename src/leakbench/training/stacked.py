@@ -36,6 +36,7 @@ from torch import nn
 from leakbench.errors import ConfigError
 from leakbench.models import get_architecture
 from leakbench.privacy import calibrate
+from leakbench.training.augment import Augmenter, check_image_inputs
 from leakbench.training.batches import batch_bounds, member_rows, padded_rows
 from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
@@ -43,7 +44,7 @@ from leakbench.training.engine import make_engine
 from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
 from leakbench.training.hooks import Hooks, with_callback
 from leakbench.training.loop import train_loop
-from leakbench.training.optim import make_optimizer, make_schedule
+from leakbench.training.optim import make_optimizer, make_schedule, model_rates
 from leakbench.training.private import PrivateStep
 from leakbench.training.progress import TrainingProgress
 from leakbench.training.samplers import EpochSampler, PoissonSampler, RaggedEpochSampler
@@ -177,6 +178,7 @@ def train_modules(
             "allowed: the same number of records for every model (DP-SGD's accountant "
             "calibrates one sampling rate)"
         )
+    check_image_inputs(augment=config.augment, input_shape=np.shape(x)[1:], key="augment")
     seeds = tuple(int(s) for s in seeds)
     count, n = rows.shape
     device = resolve_device()
@@ -193,10 +195,9 @@ def train_modules(
     calibration, private = None, None
     steps_per_epoch = len(batch_bounds(n, config.batch_size))  # the longest model's
     steps = config.epochs * steps_per_epoch
-    sampler: EpochSampler | RaggedEpochSampler | PoissonSampler = (
-        EpochSampler(config.epochs, config.batch_size)
-        if equal
-        else RaggedEpochSampler(config.epochs, config.batch_size, counts)
+    ragged = None if equal else RaggedEpochSampler(config.epochs, config.batch_size, counts)
+    sampler: EpochSampler | RaggedEpochSampler | PoissonSampler = ragged or EpochSampler(
+        config.epochs, config.batch_size
     )
     if config.privacy is not None:
         calibration = calibrate(
@@ -232,7 +233,10 @@ def train_modules(
         sampler=sampler,
         hooks=with_callback(hooks or Hooks(), progress),
         private=private,
-        schedule=make_schedule(optimizer, config, steps=steps),
+        # One schedule when every model takes the same steps; else each model its own.
+        schedule=make_schedule(optimizer, config, steps=steps) if ragged is None else None,
+        rates=None if ragged is None else model_rates(config, steps=ragged.steps),
+        augment=Augmenter.for_seeds(config.augment, seeds),
     )
     progress.close()
     return TrainedStack(
