@@ -73,6 +73,24 @@ def test_lira_offline_ranks_far_tails_without_ties():
     assert scores[0] < scores[1] < scores[2] and np.isfinite(scores).all()
 
 
+def test_fixed_variance_with_one_query_ranks_by_location_alone():
+    # One pooled sigma is a common factor: offline ranks by phi - mu_out, online by
+    # (mu_in - mu_out)(phi - (mu_in + mu_out) / 2), whichever std is pooled (module docstring).
+    rng = np.random.default_rng(0)
+    refs = rng.normal(size=(50, 6, 1)) * rng.uniform(0.1, 5.0, size=(50, 1, 1))
+    ref_in = np.array([[True, False] * 3] * 50)
+    target = rng.normal(size=(50, 1)) * 3
+    mu_in = np.median(refs[:, ::2, 0], axis=1)
+    mu_out = np.median(refs[:, 1::2, 0], axis=1)
+    offline = lira.offline(target=target, refs=refs, ref_in=ref_in, fixed=True)
+    online = lira.online(target=target, refs=refs, ref_in=ref_in, fixed=True)
+    assert (np.argsort(offline) == np.argsort(target[:, 0] - mu_out)).all()
+    linear = (mu_in - mu_out) * (target[:, 0] - (mu_in + mu_out) / 2)
+    assert (np.argsort(online) == np.argsort(linear)).all()
+    per_record = lira.offline(target=target, refs=refs, ref_in=ref_in, fixed=False)
+    assert not (np.argsort(per_record) == np.argsort(offline)).all()
+
+
 def test_lira_offline_refcode_is_two_sided_by_hand():
     # A: -log N(1.5; 0, 1) = 1.125 + log(2 pi) / 2.
     scores = lira.offline_refcode(target=TARGET, refs=REFS, ref_in=REF_IN, fixed=True)

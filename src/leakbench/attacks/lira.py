@@ -20,7 +20,14 @@ signals (the paper writes the mean; the published numbers come from the code) an
 scale the population standard deviation (ddof = 0) plus :data:`SIGMA_FLOOR`; the score is
 the mean over queries of the per-query statistic. "Fixed variance" (section IV, Algorithm
 1's global-variance option, evaluated in section VI) replaces the per-record scale by one
-scale pooled over every record, reference model and query.
+scale pooled over every record, reference model and query: the reference code's
+``np.std`` of the whole IN (online) or OUT (offline) array, around the global mean, not
+around each record's own location. With one query the pooled scale is a common factor of
+every record's score, so it cannot change a ranking: fixed-variance offline ranks records
+by phi - mu_out, online by (mu_in - mu_out)(phi - (mu_in + mu_out) / 2). Records whose
+OUT signals spread widely (e.g. bimodal across reference models) then rank high as
+non-members, which per-record scales discount; which std is pooled matters only for the
+one-sided offline form averaged over several queries.
 """
 
 from __future__ import annotations
