@@ -6,7 +6,9 @@ models' record counts differ and the trainer takes the ragged path), trains all 
 the default config's MLP-128 in one stacked job, and prints model-samples per second: one
 record seen by one model in training counts 1, so the job is sum_k n_k * epochs
 model-samples. Timed end to end (initialisation, every step, copying the result back),
-best of ``--repeats`` runs after a warm-up run.
+best of ``--repeats`` runs after a warm-up run. Each row carries the machine's 1-minute
+load average before and after it: a figure taken beside other work (load above the cores
+it may use) understates the trainer.
 
 Run: python benchmarks/lira_models.py [--models 16,64] [--records 2000] [--epochs 5]
 """
@@ -14,6 +16,7 @@ Run: python benchmarks/lira_models.py [--models 16,64] [--records 2000] [--epoch
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 
@@ -65,12 +68,14 @@ def main() -> None:
     configure_torch(args.threads)
     pool = generate_purchase(seed=0, n_records=args.records)
     print(f"purchase_synth, MLP 600-128-100, {args.records} records, {args.epochs} epochs")
-    print(f"{'N':>4} {'seconds':>9} {'model-samples/s':>16}")
+    print(f"{'N':>4} {'seconds':>9} {'model-samples/s':>16} {'load before/after':>18}")
     for models in (int(m) for m in args.models.split(",")):
+        before = os.getloadavg()[0]
         seconds, rate = model_samples_per_second(
             x=pool.x, y=pool.y, models=models, epochs=args.epochs, repeats=args.repeats
         )
-        print(f"{models:>4} {seconds:>9.2f} {rate:>16,.0f}")
+        load = f"{before:.1f} / {os.getloadavg()[0]:.1f}"
+        print(f"{models:>4} {seconds:>9.2f} {rate:>16,.0f} {load:>18}")
 
 
 if __name__ == "__main__":
