@@ -126,27 +126,22 @@ def augment_batch(
     """
     if not augment:
         return xb
-    out = xb.clone()
-    span = 2 * CROP_PADDING + 1
+    count, width = xb.shape[:2]
+    flip = torch.zeros(count, width, dtype=torch.bool)
+    offsets = torch.full((count, width, 2), CROP_PADDING)  # the centre crop: the image itself
     for k, generator in enumerate(generators):
         where = torch.nonzero(counts[k].cpu()).flatten()
         if where.numel() == 0:
             continue
-        flip = (
-            torch.randint(2, (where.numel(),), generator=generator).bool()
-            if "flip" in augment
-            else None
-        )
-        offsets = (
-            torch.randint(span, (where.numel(), 2), generator=generator)
-            if "crop" in augment
-            else None
-        )
-        where = where.to(xb.device)
-        images = xb[k].index_select(0, where)
-        out[k, where] = flip_crop(
-            images,
-            flip=None if flip is None else flip.to(xb.device),
-            offsets=None if offsets is None else offsets.to(xb.device),
-        )
-    return out
+        if "flip" in augment:
+            flip[k, where] = torch.randint(2, (where.numel(),), generator=generator).bool()
+        if "crop" in augment:
+            offsets[k, where] = torch.randint(
+                2 * CROP_PADDING + 1, (where.numel(), 2), generator=generator
+            )
+    images = flip_crop(
+        xb.reshape(count * width, *xb.shape[2:]),
+        flip=flip.view(-1).to(xb.device) if "flip" in augment else None,
+        offsets=offsets.view(-1, 2).to(xb.device) if "crop" in augment else None,
+    )
+    return images.reshape(xb.shape)
