@@ -97,5 +97,6 @@ SPEC = DatasetSpec(
     input_shape=(N_FEATURES,),
     num_classes=NUM_CLASSES,
     properties=(),
+    binary=True,
     prepare=prepare,
 )

@@ -125,6 +125,7 @@ def _spec(name: str, num_classes: int) -> DatasetSpec:
         input_shape=(N_FEATURES,),
         num_classes=num_classes,
         properties=(),
+        binary=True,
         prepare=partial(prepare, num_classes=num_classes),
     )
 

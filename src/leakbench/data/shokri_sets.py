@@ -162,6 +162,7 @@ def _spec(name: str, layout: ArchiveLayout, what: str) -> DatasetSpec:
         input_shape=(layout.n_features,),
         num_classes=layout.num_classes,
         properties=(),
+        binary=True,
         prepare=partial(prepare, layout=layout),
     )
 
