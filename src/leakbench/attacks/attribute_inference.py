@@ -97,13 +97,14 @@ def completions(width: int) -> np.ndarray:
 
 
 def infer(
-    *, records: np.ndarray, unknown: np.ndarray, confidence: Confidence
+    *, records: np.ndarray, unknown: np.ndarray, confidence: Confidence, batch_rows: int = 1 << 16
 ) -> np.ndarray:
     """Approximate attribute inference of each record's ``unknown`` features (Zhao et al.
     Definition 4, section 3): the adversary knows every other feature, queries every one
     of the ``2**m'`` completions and guesses the one of highest confidence. The result is
     the Hamming distance of the guess to the true record; with tied maxima, the mean
-    distance of the tied completions (as the paper reports ties).
+    distance of the tied completions (as the paper reports ties). The queries of several
+    records go to ``confidence`` together, about ``batch_rows`` rows at a time.
 
     Random guessing is ``m' / 2`` in expectation.
 
@@ -120,12 +121,14 @@ def infer(
     if not np.isin(recs, (0, 1)).all():
         raise DataError("records: a value outside 0/1; allowed: binary records")
     options = completions(idx.size)
+    per_batch = max(1, batch_rows // len(options))
     out = np.empty(len(recs), dtype=np.float64)
-    for i, record in enumerate(recs):
-        queries = np.repeat(record[None, :], len(options), axis=0)
-        queries[:, idx] = options
-        conf = np.asarray(confidence(queries), dtype=np.float64)
-        best = conf == conf.max()
-        distances = np.abs(options[best] - record[idx]).sum(axis=1)
-        out[i] = float(distances.mean())
+    for start in range(0, len(recs), per_batch):
+        batch = recs[start : start + per_batch]
+        queries = np.repeat(batch, len(options), axis=0)
+        queries[:, idx] = np.tile(options, (len(batch), 1))
+        conf = np.asarray(confidence(queries), dtype=np.float64).reshape(len(batch), -1)
+        best = conf == conf.max(axis=1, keepdims=True)
+        distances = np.abs(options[None, :, :] - batch[:, None, idx]).sum(axis=2)
+        out[start : start + len(batch)] = (distances * best).sum(axis=1) / best.sum(axis=1)
     return out

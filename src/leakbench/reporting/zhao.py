@@ -103,7 +103,7 @@ def distance_figure(
         hist.set_ylabel("non-members")
         hist.set_title("Fig. 2: non-member distances")
         aucs.axhline(0.5, linestyle="--", color="0.5", linewidth=0.8)
-        aucs.set_xlabel("Hamming distance to the nearest member (bin centre)")
+        aucs.set_xlabel("distance to the nearest member (bin centre)")
         aucs.set_ylabel("AUC, members vs the bin's non-members")
         aucs.set_title("Fig. 1: AUC by distance")
         for ax in (hist, aucs):
