@@ -55,6 +55,7 @@ def test_fetch_without_a_digest_stops_and_record_digest_pins_it(tmp_path, capsys
         sha256=sources.UNSTATED,
         sources=(sources.LocalSource(published),),
     )
+
     class Spec:
         raw_files = (raw,)
 

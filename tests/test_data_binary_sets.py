@@ -48,7 +48,7 @@ def test_location_synth_is_shaped_like_location_30(tmp_path):
     again = generate_location(seed=1, n_records=400)
     np.testing.assert_array_equal(pool.x, again.x)
     np.testing.assert_array_equal(pool.y, again.y)
-    with pytest.raises(ConfigError, match="location_synth.records: 10 is not allowed"):
+    with pytest.raises(ConfigError, match=r"location_synth\.records: 10 is not allowed"):
         generate_location(seed=1, n_records=10)
 
 

@@ -135,8 +135,13 @@ def test_attribute_inference_on_hand_built_models():
         infer(records=records, unknown=np.array([1, 1]), confidence=lambda x: np.ones(len(x)))
 
 
-ROW = {"dataset": "purchase_synth", "variant": "v", "records": 100, "train_fraction": 0.8,
-       "eval_records": 10}
+ROW = {
+    "dataset": "purchase_synth",
+    "variant": "v",
+    "records": 100,
+    "train_fraction": 0.8,
+    "eval_records": 10,
+}
 
 
 def test_split_is_disjoint_sized_and_seeded():
@@ -147,12 +152,18 @@ def test_split_is_disjoint_sized_and_seeded():
     assert len(a.members) == len(a.others) == 10
     for key, value in a.arrays().items():
         np.testing.assert_array_equal(value, b.arrays()[key])
-    with pytest.raises(ConfigError, match="zhao.grid.records: 100 is not allowed; allowed: at"):
+    with pytest.raises(ConfigError, match=r"zhao\.grid\.records: 100 is not allowed; allowed: at"):
         make_split(n_pool=50, row=ROW, seed=3)
 
 
-STUDY = {"flips": [1, 4], "neighbours": 5, "bin_width": 10, "unknown": 4,
-         "attribute_targets": 5, "grid": [ROW]}
+STUDY = {
+    "flips": [1, 4],
+    "neighbours": 5,
+    "bin_width": 10,
+    "unknown": 4,
+    "attribute_targets": 5,
+    "grid": [ROW],
+}
 
 
 @pytest.mark.parametrize(

@@ -23,9 +23,7 @@ def _binary(name: str, x: np.ndarray) -> np.ndarray:
     return arr.astype(bool)
 
 
-def nearest_distances(
-    *, queries: np.ndarray, members: np.ndarray, chunk: int = 1024
-) -> np.ndarray:
+def nearest_distances(*, queries: np.ndarray, members: np.ndarray, chunk: int = 1024) -> np.ndarray:
     """Hamming distance of each query to its nearest member (Zhao et al., section 2).
 
     ``d(a, b) = |a| + |b| - 2 a.b`` for 0/1 vectors, computed in chunks of ``chunk``

@@ -51,9 +51,7 @@ def generate_location(*, seed: int, n_records: int = N_RECORDS) -> Pool:
         DataError: if k-means leaves a cluster empty.
     """
     if n_records < NUM_CLASSES:
-        raise ConfigError(
-            f"{NAME}.records: {n_records} is not allowed; allowed: >= {NUM_CLASSES}"
-        )
+        raise ConfigError(f"{NAME}.records: {n_records} is not allowed; allowed: >= {NUM_CLASSES}")
     x = mixture_records(
         np.random.default_rng(derive_seed(seed, NAME, "records")),
         n_records=n_records,

@@ -88,9 +88,7 @@ def _rows(handle: IO[bytes], *, width: int, where: str) -> np.ndarray:
         except ValueError:
             raise DataError(f"{where}: line {number} holds a non-integer value") from None
         if len(values) != width:
-            raise DataError(
-                f"{where}: line {number} has {len(values)} values; allowed: {width}"
-            )
+            raise DataError(f"{where}: line {number} has {len(values)} values; allowed: {width}")
         rows.append(values)
     if not rows:
         raise DataError(f"{where}: no records")
@@ -109,13 +107,18 @@ def parse_archive(path: Path, layout: ArchiveLayout) -> Pool:
         with tarfile.open(path, mode="r:gz") as archive:
             where = f"{path}:{layout.features}"
             if layout.labels:
-                x = _rows(_member(archive, layout.features, path), width=layout.n_features,
-                          where=where)
-                y = _rows(_member(archive, layout.labels, path), width=1,
-                          where=f"{path}:{layout.labels}")[:, 0]
+                x = _rows(
+                    _member(archive, layout.features, path), width=layout.n_features, where=where
+                )
+                y = _rows(
+                    _member(archive, layout.labels, path), width=1, where=f"{path}:{layout.labels}"
+                )[:, 0]
             else:
-                table = _rows(_member(archive, layout.features, path),
-                              width=layout.n_features + 1, where=where)
+                table = _rows(
+                    _member(archive, layout.features, path),
+                    width=layout.n_features + 1,
+                    where=where,
+                )
                 x, y = table[:, 1:], table[:, 0]
     except (tarfile.TarError, OSError, EOFError) as err:
         raise DataError(f"{path}: not a readable gzip tar archive: {err}") from err
@@ -125,8 +128,7 @@ def parse_archive(path: Path, layout: ArchiveLayout) -> Pool:
         raise DataError(f"{path}: a feature outside 0/1; allowed: binary features")
     if y.min() < 1 or y.max() > layout.num_classes:
         raise DataError(
-            f"{path}: labels {int(y.min())} .. {int(y.max())}; allowed: 1 .. "
-            f"{layout.num_classes}"
+            f"{path}: labels {int(y.min())} .. {int(y.max())}; allowed: 1 .. {layout.num_classes}"
         )
     return Pool(
         x=x.astype(np.float32),

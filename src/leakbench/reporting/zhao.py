@@ -120,8 +120,13 @@ def strong_figure(*, records: Sequence[MetricsRecord]) -> Figure:
         for record in records:
             strong = record.metrics["strong_auc"]
             flips = sorted(strong, key=int)
-            ax.plot([int(r) for r in flips], [strong[r] for r in flips], "o-", ms=3,
-                    label=_label(record))
+            ax.plot(
+                [int(r) for r in flips],
+                [strong[r] for r in flips],
+                "o-",
+                ms=3,
+                label=_label(record),
+            )
         ax.axhline(0.5, linestyle="--", color="0.5", linewidth=0.8)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("r, features flipped (Hamming distance to the member)")
@@ -146,8 +151,9 @@ def attribute_figure(
             edges = np.arange(width + 2) - 0.5
             ax.hist(found, bins=edges, density=True, alpha=0.6, label="max-confidence guess")
             k = np.arange(width + 1)
-            ax.plot(k, [comb(width, int(i)) / 2**width for i in k], "k.--", ms=3,
-                    label="random guess")
+            ax.plot(
+                k, [comb(width, int(i)) / 2**width for i in k], "k.--", ms=3, label="random guess"
+            )
             ax.axvline(float(found.mean()), color="C0", linewidth=0.8)
             ax.axvline(width / 2, color="k", linewidth=0.8, linestyle=":")
             ax.set_title(f"Fig. 5: {_label(record)}, m'={width}")

@@ -21,9 +21,7 @@ SPEC = StudySpec(
         figure("distance_pdf", "results/figures/zhao_distance.pdf"),
         figure("strong_png", "results/figures/zhao_strong.png", caption="zhao_strong.rst"),
         figure("strong_pdf", "results/figures/zhao_strong.pdf"),
-        figure(
-            "attribute_png", "results/figures/zhao_attribute.png", caption="zhao_attribute.rst"
-        ),
+        figure("attribute_png", "results/figures/zhao_attribute.png", caption="zhao_attribute.rst"),
         figure("attribute_pdf", "results/figures/zhao_attribute.pdf"),
     ),
     experiment="leakbench-zhao",
