@@ -7,6 +7,7 @@ import copy
 
 import numpy as np
 import pytest
+import yaml
 
 from leakbench.attacks.attribute_inference import (
     completions,
@@ -20,6 +21,7 @@ from leakbench.attacks.strong_membership import (
     flip_neighbours,
     nearest_distances,
 )
+from leakbench.config import load_config, read_yaml
 from leakbench.data.registry import DATASETS
 from leakbench.errors import ConfigError, DataError
 from leakbench.studies.zhao import check_study, make_split
@@ -184,3 +186,25 @@ def test_bad_study_input_names_key_value_and_allowed(change, message):
     study.update(change)
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
         check_study(study=study, datasets=DATASETS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("unknown", 700, "zhao.unknown: 700 is not allowed; allowed: 1 .. 24 (600 features"),
+        ("flips", [0, 4], "zhao.flips.0: 0 is less than the minimum of 1"),
+        (
+            "grid",
+            [{"dataset": "imagenet", "variant": "v", "arch": "mlp"}],
+            "zhao.grid.0.dataset: unknown value 'imagenet'; allowed: adult",
+        ),
+    ],
+)
+def test_bad_config_is_refused_at_validation(repo_root, tmp_path, key, value, message):
+    config = read_yaml(repo_root / "config/test.yaml")
+    config["zhao"][key] = value
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError) as err:
+        load_config(path, repo_root / "workflow/schemas/config.schema.yaml")
+    assert message in str(err.value)

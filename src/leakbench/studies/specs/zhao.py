@@ -26,4 +26,5 @@ SPEC = StudySpec(
     ),
     experiment="leakbench-zhao",
     artifacts=("results/models/zhao", "results/attacks/zhao"),
+    required=True,
 )
