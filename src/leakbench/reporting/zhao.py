@@ -129,7 +129,7 @@ def strong_figure(*, records: Sequence[MetricsRecord]) -> Figure:
             )
         ax.axhline(0.5, linestyle="--", color="0.5", linewidth=0.8)
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("r, features flipped (Hamming distance to the member)")
+        ax.set_xlabel("r, features flipped")
         ax.set_ylabel("AUC, members vs r-neighbours")
         ax.set_title("Fig. 3: strong membership inference")
         ax.grid(True, linewidth=0.3)
