@@ -30,7 +30,7 @@ def test_validate_accepts_the_default_config(repo_root, capsys, monkeypatch):
     monkeypatch.chdir(repo_root)
     assert main(["validate", "config/config.yaml"]) == 0
     assert (
-        "valid (studies: membership, membership_lira, property_poisoning, privacy, scorecard)"
+        "valid (studies: membership, membership_lira, property_poisoning, privacy, scorecard, zhao)"
         in capsys.readouterr().out
     )
 
@@ -43,3 +43,28 @@ def test_validate_rejects_a_bad_config_with_exit_2(repo_root, tmp_path, capsys, 
     monkeypatch.chdir(repo_root)
     assert main(["validate", str(bad)]) == 2
     assert "membership.grid.0.members: 0 is less than the minimum of 1" in capsys.readouterr().err
+
+
+def test_fetch_without_a_digest_stops_and_record_digest_pins_it(tmp_path, capsys, monkeypatch):
+    from leakbench.data import sources
+
+    published = tmp_path / "dataset_location.tgz"
+    published.write_bytes(b"stand-in bytes")
+    raw = sources.RawFile(
+        filename="dataset_location.tgz",
+        sha256=sources.UNSTATED,
+        sources=(sources.LocalSource(published),),
+    )
+
+    class Spec:
+        raw_files = (raw,)
+
+    monkeypatch.setattr("leakbench.data.get_dataset", lambda name: Spec())
+    raw_dir = tmp_path / "raw"
+    assert main(["fetch", "location30", "--raw-dir", str(raw_dir)]) == 2
+    assert "--record-digest" in capsys.readouterr().err
+    assert main(["fetch", "location30", "--raw-dir", str(raw_dir), "--record-digest"]) == 0
+    assert (raw_dir / "dataset_location.tgz.sha256").read_text().strip() == sources.sha256_file(
+        published
+    )
+    assert main(["fetch", "location30", "--raw-dir", str(raw_dir)]) == 0

@@ -206,6 +206,17 @@ def test_bad_keep_matrix_config_stops_before_any_job(repo_root, tmp_path, key, v
     assert not (tmp_path / "results").exists()
 
 
+def test_bad_zhao_config_stops_before_any_job(repo_root, tmp_path):
+    config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
+    config["zhao"]["unknown"] = 700
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    proc = snakemake(repo_root, tmp_path, "--cores", "1", config=bad)
+    assert proc.returncode != 0
+    assert "zhao.unknown: 700 is not allowed; allowed: 1 .. 24" in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "results").exists()
+
+
 def test_default_config_audits_stay_below_the_accountant(repo_root, tmp_path):
     """Acceptance of the DP variants: on the default config's audited cells, the empirical
     epsilon lower bound (95%) never exceeds the epsilon the accountant reports."""

@@ -1,4 +1,5 @@
-"""The ``leakbench`` command: list what the benchmark knows, validate a config, write
+"""The ``leakbench`` command: list what the benchmark knows, fetch a dataset's raw files
+(recording the digest of files whose publisher states none), validate a config, write
 ``dvc.yaml`` from the study specs, check a run's reproduction scorecard, check a run's
 tables against the committed reference tables (and make a run's tables the reference)."""
 
@@ -124,6 +125,17 @@ def _reference(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    from leakbench.data import fetch_raw, get_dataset
+
+    raw_dir = args.raw_dir or Path("results/data") / args.dataset / "raw"
+    for path in fetch_raw(
+        get_dataset(args.dataset), raw_dir=raw_dir, record_digest=args.record_digest
+    ):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``leakbench`` command."""
     parser = argparse.ArgumentParser(prog="leakbench", description=__doc__)
@@ -135,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
         "what", nargs="*", help="datasets, attacks, architectures, studies, outputs"
     )
     lister.set_defaults(func=_list)
+
+    fetcher = sub.add_parser("fetch", help="fetch and verify one dataset's raw files")
+    fetcher.add_argument("dataset")
+    fetcher.add_argument(
+        "--raw-dir", type=Path, default=None, help="default: results/data/<dataset>/raw"
+    )
+    fetcher.add_argument(
+        "--record-digest",
+        action="store_true",
+        help="where the publisher states no sha256, record the digest of this first "
+        "download (<file>.sha256 beside it) as the pin every later fetch checks",
+    )
+    fetcher.set_defaults(func=_fetch)
 
     validator = sub.add_parser("validate", help="validate a config file against the schema")
     validator.add_argument("config", type=Path)

@@ -92,6 +92,8 @@ def check_names(config: Mapping[str, Any]) -> None:
         _check_property_poisoning(config["property_poisoning"])
     if "membership_lira" in config:
         _check_membership_lira(config["membership_lira"])
+    if "zhao" in config:
+        _check_zhao(config["zhao"])
     if "privacy" in config:
         from leakbench.studies.dp_axis import check_privacy
 
@@ -151,6 +153,32 @@ def _check_membership_lira(study: Mapping[str, Any]) -> None:
         except ConfigError as err:
             raise ConfigError(f"{key}.{err}") from None
     check_study(study=study, datasets=DATASETS)
+
+
+def _check_zhao(study: Mapping[str, Any]) -> None:
+    from leakbench.data.registry import DATASETS
+    from leakbench.models import ARCHITECTURES
+    from leakbench.studies.zhao import check_study
+    from leakbench.training import TrainConfig
+
+    check_study(study=study, datasets=DATASETS)
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(study["grid"]):
+        key = f"zhao.grid.{i}"
+        if row["arch"] not in ARCHITECTURES:
+            raise UnknownNameError(f"{key}.arch", row["arch"], ARCHITECTURES)
+        _check_model(key, row, DATASETS[row["dataset"]])
+        cell = (row["dataset"], row["variant"])
+        if cell in seen:
+            raise ConfigError(
+                f"{key}: dataset {cell[0]!r} with variant {cell[1]!r} appears twice; each "
+                "(dataset, variant) pair must be unique"
+            )
+        seen.add(cell)
+        try:
+            TrainConfig.from_row(row)
+        except ConfigError as err:
+            raise ConfigError(f"{key}.{err}") from None
 
 
 def _check_model(key: str, row: Mapping[str, Any], dataset: Any) -> None:

@@ -11,6 +11,7 @@ localrules:
     log_property_poisoning,
     log_privacy,
     log_scorecard,
+    log_zhao,
 
 
 rule log_membership:
@@ -78,3 +79,18 @@ use rule log_membership as log_scorecard with:
         STUDIES["scorecard"].receipt,
     log:
         "results/logs/log_scorecard.log",
+
+
+use rule log_membership as log_zhao with:
+    input:
+        code=imports_of("log_study.py"),
+        metrics=rules.aggregate_zhao.input.metrics,
+        figure=[
+            rules.aggregate_zhao.output.distance_png,
+            rules.aggregate_zhao.output.strong_png,
+            rules.aggregate_zhao.output.attribute_png,
+        ],
+    output:
+        STUDIES["zhao"].receipt,
+    log:
+        "results/logs/log_zhao.log",

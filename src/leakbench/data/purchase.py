@@ -1,4 +1,5 @@
-"""purchase_synth: a SYNTHETIC stand-in for Purchase-100, generated from the seed.
+"""purchase_synth (100 classes) and purchase_synth2/10/20/50: SYNTHETIC stand-ins for
+Purchase-100 and its 2-, 10-, 20- and 50-class variants, generated from the seed.
 
 Shokri et al. 2017, section IV-A, built Purchase-100 from Kaggle's "Acquire Valued
 Shoppers" transactions: one binary feature per product (600), 1 when the customer bought
@@ -12,22 +13,25 @@ generative model and labels them the same way:
 2. Each record draws a profile z from the weights, then feature j ~ Bernoulli(rate[z, j]).
 3. Labels: sklearn KMeans (k-means++ init, ``n_init`` restarts, ``random_state`` derived
    from the seed, one thread so the result does not depend on the core count) with 100
-   clusters over the records.
+   clusters over the records (2, 10, 20 or 50 for ``purchase_synth<k>``, as Shokri et al.
+   Fig. 11 and Zhao et al. section 3 vary the class count; each set draws its own records).
+
+Steps 1-3 are :mod:`leakbench.data.binary_mixture`.
 
 The latent profiles are not exposed: the task, like the paper's, is to predict the cluster.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_limits
 
+from leakbench.data.binary_mixture import kmeans_labels, mixture_records
 from leakbench.data.pool import Pool
 from leakbench.data.spec import DatasetSpec
-from leakbench.errors import ConfigError, DataError
+from leakbench.errors import ConfigError
 from leakbench.seeding import derive_seed
 
 N_RECORDS = 10_000
@@ -73,25 +77,21 @@ def generate_purchase(
             f"purchase_synth.n_records: {n_records} is not allowed; allowed: >= num_classes "
             f"({num_classes})"
         )
-    rng = np.random.default_rng(derive_seed(seed, "purchase_synth", "records"))
-    weights = rng.dirichlet(np.full(n_profiles, PROFILE_CONCENTRATION))
-    rates = rng.beta(*RATE_BETA, size=(n_profiles, n_features))
-    profile = rng.choice(n_profiles, size=n_records, p=weights)
-    x = (rng.random((n_records, n_features)) < rates[profile]).astype(np.float32)
-    kmeans = KMeans(
-        n_clusters=num_classes,
-        init="k-means++",
+    x = mixture_records(
+        np.random.default_rng(derive_seed(seed, "purchase_synth", "records")),
+        n_records=n_records,
+        n_features=n_features,
+        n_profiles=n_profiles,
+        concentration=PROFILE_CONCENTRATION,
+        rate_beta=RATE_BETA,
+    )
+    labels = kmeans_labels(
+        x,
+        num_classes=num_classes,
         n_init=N_INIT,
         random_state=derive_seed(seed, "purchase_synth", "kmeans"),
+        name="purchase_synth",
     )
-    with threadpool_limits(limits=1):
-        labels = kmeans.fit_predict(x).astype(np.int64)
-    sizes = np.bincount(labels, minlength=num_classes)
-    if (sizes == 0).any():
-        raise DataError(
-            f"purchase_synth: k-means left {int((sizes == 0).sum())} of {num_classes} "
-            "clusters empty; use more records or fewer classes"
-        )
     return Pool(
         x=x,
         y=labels,
@@ -101,24 +101,37 @@ def generate_purchase(
     )
 
 
-def prepare(*, raw_dir: Path, seed: int, records: int = N_RECORDS) -> Pool:
-    """Generate a pool of ``records`` records; ``raw_dir`` is unused (no raw files)."""
+def prepare(
+    *, raw_dir: Path, seed: int, records: int = N_RECORDS, num_classes: int = NUM_CLASSES
+) -> Pool:
+    """Generate a pool of ``records`` records in ``num_classes`` classes; ``raw_dir`` is
+    unused (no raw files)."""
     del raw_dir
-    return generate_purchase(seed=seed, n_records=records)
+    return generate_purchase(seed=seed, n_records=records, num_classes=num_classes)
 
 
-SPEC = DatasetSpec(
-    name="purchase_synth",
-    description=(
-        f"SYNTHETIC Purchase-100 stand-in (not the Kaggle data): {N_RECORDS:,} records x "
-        f"{N_FEATURES} binary 'bought product j' features drawn from {N_PROFILES} latent "
-        f"shopper profiles with per-profile Bernoulli rates, labelled by k-means into "
-        f"{NUM_CLASSES} clusters as Shokri et al. 2017 (IV-A) labelled Purchase-100."
-    ),
-    synthetic=True,
-    raw_files=(),
-    input_shape=(N_FEATURES,),
-    num_classes=NUM_CLASSES,
-    properties=(),
-    prepare=prepare,
-)
+def _spec(name: str, num_classes: int) -> DatasetSpec:
+    return DatasetSpec(
+        name=name,
+        description=(
+            f"SYNTHETIC Purchase-{num_classes} stand-in (not the Kaggle data): {N_RECORDS:,} "
+            f"records x {N_FEATURES} binary 'bought product j' features drawn from "
+            f"{N_PROFILES} latent shopper profiles with per-profile Bernoulli rates, "
+            f"labelled by k-means into {num_classes} clusters as Shokri et al. 2017 (IV-A) "
+            f"labelled Purchase-{num_classes}."
+        ),
+        synthetic=True,
+        raw_files=(),
+        input_shape=(N_FEATURES,),
+        num_classes=num_classes,
+        properties=(),
+        binary=True,
+        prepare=partial(prepare, num_classes=num_classes),
+    )
+
+
+# Purchase-100's stand-in keeps its historical name; the other class counts of Shokri et
+# al. (Fig. 11) and Zhao et al. (section 3) are named by their class count.
+SPEC = _spec("purchase_synth", NUM_CLASSES)
+CLASS_COUNTS = (2, 10, 20, 50)
+SPECS = (SPEC, *(_spec(f"purchase_synth{k}", k) for k in CLASS_COUNTS))

@@ -5,13 +5,21 @@ To add a dataset, write a module beside this one that defines a ``SPEC`` and lis
 
 from __future__ import annotations
 
-from leakbench.data import adult, cifar, fashion_mnist, mnist, purchase
+from leakbench.data import adult, cifar, fashion_mnist, location, mnist, purchase, shokri_sets
 from leakbench.data.spec import DatasetSpec
 from leakbench.errors import UnknownNameError
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
-    for spec in (adult.SPEC, mnist.SPEC, fashion_mnist.SPEC, purchase.SPEC, *cifar.SPECS)
+    for spec in (
+        adult.SPEC,
+        mnist.SPEC,
+        fashion_mnist.SPEC,
+        *purchase.SPECS,
+        location.SPEC,
+        *shokri_sets.SPECS,
+        *cifar.SPECS,
+    )
 }
 
 

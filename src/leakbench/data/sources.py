@@ -5,6 +5,12 @@ tries them in that order. A source that cannot be reached (no network, no such p
 no such local file) is skipped with its error recorded; a source that delivers bytes whose
 sha256 differs from the pinned one stops everything with a :class:`ChecksumError`, because
 mirrors that disagree must be looked at by a person, never silently chosen between.
+
+Where the publisher states no digest (``RawFile.sha256 == UNSTATED``), the pin is the one
+the user recorded from their first download, in ``<raw_dir>/<filename>.sha256``. Without a
+record the fetch stops, naming the digest of what it downloaded, unless it is called with
+``record_digest=True`` (``leakbench fetch <dataset> --record-digest``): then that digest is
+written as the record and every later fetch and preparation checks against it.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from leakbench.io import atomic_path
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+UNSTATED = ""
+RECORD_SUFFIX = ".sha256"
 _HEX = frozenset("0123456789abcdef")
 _PIP_TIMEOUT_S = 900
 
@@ -178,7 +186,8 @@ class RawFile:
 
     Attributes:
         filename: the name under ``raw_dir`` (no folders).
-        sha256: 64 lowercase hex digits, the digest of the stored bytes.
+        sha256: 64 lowercase hex digits, the digest of the stored bytes; :data:`UNSTATED`
+            when the publisher states none (the user's recorded digest is the pin then).
         sources: where to get it, tried in order (official first, then mirrors).
         gunzip: the sources deliver the file gzip-compressed; it is decompressed before
             hashing and storing. Use it when mirrors recompress the same content, so that
@@ -202,10 +211,10 @@ class RawFile:
             raise DataError(
                 f"RawFile.filename: {self.filename!r} is not allowed; allowed: a bare file name"
             )
-        if len(self.sha256) != 64 or not set(self.sha256) <= _HEX:
+        if self.sha256 != UNSTATED and not _is_sha256(self.sha256):
             raise DataError(
                 f"RawFile.sha256 of {self.filename}: {self.sha256!r} ({len(self.sha256)} chars) "
-                "is not allowed; allowed: 64 lowercase hex digits"
+                "is not allowed; allowed: 64 lowercase hex digits, or UNSTATED ('')"
             )
         if self.md5 and (len(self.md5) != 32 or not set(self.md5) <= _HEX):
             raise DataError(
@@ -216,6 +225,45 @@ class RawFile:
             raise DataError(
                 f"RawFile.sources of {self.filename}: empty; allowed: at least one source"
             )
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and set(text) <= _HEX
+
+
+def record_path(raw: RawFile, *, raw_dir: Path) -> Path:
+    """Where the user's recorded digest of an :data:`UNSTATED` file is kept."""
+    return Path(raw_dir) / f"{raw.filename}{RECORD_SUFFIX}"
+
+
+def pinned_digest(raw: RawFile, *, raw_dir: Path) -> str:
+    """The sha256 ``raw`` must have: the publisher's, else the user's recorded one, else
+    :data:`UNSTATED` (nothing recorded yet).
+
+    Raises:
+        DataError: if a record exists but does not hold 64 lowercase hex digits.
+    """
+    if raw.sha256 != UNSTATED:
+        return raw.sha256
+    path = record_path(raw, raw_dir=raw_dir)
+    if not path.is_file():
+        return UNSTATED
+    text = path.read_text(encoding="ascii").strip()
+    if not _is_sha256(text):
+        raise DataError(
+            f"{path}: {text!r} is not allowed; allowed: the 64 lowercase hex digits of a "
+            "recorded sha256"
+        )
+    return text
+
+
+def _unpinned(raw: RawFile, where: str, actual: str, raw_dir: Path) -> DataError:
+    return DataError(
+        f"{where}: the publisher states no digest for {raw.filename} and none is recorded "
+        f"in {record_path(raw, raw_dir=raw_dir)}; its sha256 is {actual}. Check the file "
+        "(e.g. against a mirror), then record that digest with `leakbench fetch <dataset> "
+        "--record-digest`; nothing was kept"
+    )
 
 
 class HasRawFiles(Protocol):
@@ -258,25 +306,32 @@ def _check_md5(raw: RawFile, path: Path, where: str) -> None:
             )
 
 
-def fetch_file(raw: RawFile, *, raw_dir: Path) -> Path:
+def fetch_file(raw: RawFile, *, raw_dir: Path, record_digest: bool = False) -> Path:
     """Make ``raw_dir / raw.filename`` hold the pinned bytes; return that path.
 
     A file already there is re-hashed and kept if it matches. Otherwise the sources are
     tried in order; the first that delivers is verified and the file written atomically.
+    For a file whose publisher states no digest and that has no recorded one, the first
+    delivery's digest is recorded with ``record_digest``; without it the fetch stops.
 
     Raises:
         ChecksumError: if the file already there, or the bytes a source delivered, do not
             match the pinned sha256 (names the file and source, the expected and actual hash).
-        DataError: if every source fails (names the file and each source with its error), or
-            a gzip-compressed delivery cannot be decompressed.
+        DataError: if every source fails (names the file and each source with its error),
+            a gzip-compressed delivery cannot be decompressed, or the digest is unstated,
+            unrecorded and ``record_digest`` is off (names the actual digest and the flag).
     """
     dest = Path(raw_dir) / raw.filename
+    pin = pinned_digest(raw, raw_dir=Path(raw_dir))
     if dest.exists():
         actual = sha256_file(dest)
-        if actual != raw.sha256:
-            raise ChecksumError(
-                f"{dest} (already on disk; delete it to fetch again)", raw.sha256, actual
-            )
+        if pin == UNSTATED:
+            if not record_digest:
+                raise _unpinned(raw, f"{dest} (already on disk)", actual, Path(raw_dir))
+            _record(raw, raw_dir=Path(raw_dir), digest=actual)
+            return dest
+        if actual != pin:
+            raise ChecksumError(f"{dest} (already on disk; delete it to fetch again)", pin, actual)
         _check_md5(raw, dest, f"{dest} (already on disk; delete it to fetch again)")
         log.info("%s: present, sha256 verified", dest)
         return dest
@@ -288,28 +343,43 @@ def fetch_file(raw: RawFile, *, raw_dir: Path) -> Path:
             with atomic_path(dest) as tmp:
                 _retrieve(source, tmp, gunzip=raw.gunzip, name=raw.filename)
                 actual = sha256_file(tmp)
-                if actual != raw.sha256:
-                    raise ChecksumError(
-                        f"{raw.filename} from {source.describe()}", raw.sha256, actual
-                    )
+                where = f"{raw.filename} from {source.describe()}"
+                if pin == UNSTATED and not record_digest:
+                    raise _unpinned(raw, where, actual, Path(raw_dir))
+                if pin != UNSTATED and actual != pin:
+                    raise ChecksumError(where, pin, actual)
                 _check_md5(raw, tmp, f"{raw.filename} from {source.describe()}")
         except SourceUnavailable as err:
             log.warning("%s: %s unavailable: %s", dest, source.describe(), err)
             failures.append(f"  - {source.describe()}: {err}")
             continue
+        if pin == UNSTATED:
+            _record(raw, raw_dir=Path(raw_dir), digest=actual)
         log.info("%s: written, sha256 verified", dest)
         return dest
     raise DataError(f"{raw.filename}: every source failed; tried:\n" + "\n".join(failures))
 
 
-def fetch_raw(spec: HasRawFiles, *, raw_dir: Path) -> list[Path]:
-    """Fetch and verify every raw file of ``spec`` into ``raw_dir`` (see :func:`fetch_file`).
+def _record(raw: RawFile, *, raw_dir: Path, digest: str) -> None:
+    """Write the user's record of an unstated digest (on the user's explicit flag)."""
+    path = record_path(raw, raw_dir=raw_dir)
+    with atomic_path(path) as tmp:
+        tmp.write_text(f"{digest}\n", encoding="ascii")
+    log.warning("%s: recorded sha256 %s (the publisher states none)", path, digest)
+
+
+def fetch_raw(spec: HasRawFiles, *, raw_dir: Path, record_digest: bool = False) -> list[Path]:
+    """Fetch and verify every raw file of ``spec`` into ``raw_dir`` (see :func:`fetch_file`;
+    ``record_digest`` records the digest of files whose publisher states none).
 
     Returns:
         The paths of the raw files, in the order of ``spec.raw_files`` (empty for a
         synthetic dataset).
     """
-    return [fetch_file(raw, raw_dir=Path(raw_dir)) for raw in spec.raw_files]
+    return [
+        fetch_file(raw, raw_dir=Path(raw_dir), record_digest=record_digest)
+        for raw in spec.raw_files
+    ]
 
 
 def verify_raw(spec: HasRawFiles, *, raw_dir: Path) -> list[Path]:
@@ -329,11 +399,14 @@ def verify_raw(spec: HasRawFiles, *, raw_dir: Path) -> list[Path]:
     paths = []
     for raw in spec.raw_files:
         path = require_raw(raw_dir=Path(raw_dir), filename=raw.filename)
+        pin = pinned_digest(raw, raw_dir=Path(raw_dir))
         actual = sha256_file(path)
-        if actual != raw.sha256:
+        if pin == UNSTATED:
+            raise _unpinned(raw, str(path), actual, Path(raw_dir))
+        if actual != pin:
             raise ChecksumError(
                 f"{path} (changed since it was fetched; delete it and run fetch_data again)",
-                raw.sha256,
+                pin,
                 actual,
             )
         _check_md5(raw, path, f"{path} (changed since it was fetched)")

@@ -34,6 +34,8 @@ class DatasetSpec:
         num_classes: number of classes.
         properties: names of the boolean record properties the pool carries.
         prepare: ``prepare(*, raw_dir, seed, **options) -> Pool``.
+        binary: every feature is 0 or 1 (the records Zhao et al.'s Hamming-distance
+            attacks take).
 
     Raises:
         DataError: if a synthetic dataset lists raw files, a real one lists none, or two
@@ -48,6 +50,7 @@ class DatasetSpec:
     num_classes: int
     properties: tuple[str, ...]
     prepare: Prepare
+    binary: bool = False
 
     def __post_init__(self) -> None:
         if self.synthetic == bool(self.raw_files):
