@@ -31,7 +31,6 @@ it claims is caught.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -53,11 +52,17 @@ from leakbench.privacy import (
     union_level,
 )
 from leakbench.seeding import derive_seed
+from leakbench.studies.audit_settings import (
+    AUDIT_MODELS,
+    from_mapping,
+    int_at_least,
+    positive,
+    refuse_failed,
+)
 from leakbench.training import TrainConfig, seeded_model, train_stacked
 from leakbench.training.dirac import DiracCanary
 
 CONFIDENCE = 0.95  # of every reported bound (the audits' default)
-AUDIT_MODELS = ("logreg",)  # architectures whose first layer is Linear on the flat input
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class AuditCell:
 
     Attributes:
         dataset: the pool the records come from.
-        model: the architecture (:data:`AUDIT_MODELS`).
+        model: the architecture (:data:`~leakbench.studies.audit_settings.AUDIT_MODELS`).
         records: training records, drawn from the pool by the seed.
         batch_size: expected batch size; q = 1 / ceil(records / batch_size).
         epochs: passes; T = epochs * ceil(records / batch_size).
@@ -95,36 +100,25 @@ class AuditCell:
     def __post_init__(self) -> None:
         checks = (
             ("model", self.model in AUDIT_MODELS, ", ".join(AUDIT_MODELS)),
-            ("records", _int_at_least(self.records, 1), "an integer >= 1"),
-            ("batch_size", _int_at_least(self.batch_size, 1), "an integer >= 1"),
-            ("epochs", _int_at_least(self.epochs, 1), "an integer >= 1"),
-            ("lr", _positive(self.lr), "a finite number > 0"),
+            ("records", int_at_least(self.records, 1), "an integer >= 1"),
+            ("batch_size", int_at_least(self.batch_size, 1), "an integer >= 1"),
+            ("epochs", int_at_least(self.epochs, 1), "an integer >= 1"),
+            ("lr", positive(self.lr), "a finite number > 0"),
             (
                 "trials",
-                _int_at_least(self.trials, 4) and self.trials % 2 == 0,
+                int_at_least(self.trials, 4) and self.trials % 2 == 0,
                 "an even integer >= 4",
             ),
-            ("canary_norm", _positive(self.canary_norm) and self.canary_norm > 1, "a number > 1"),
-            ("repeats", _int_at_least(self.repeats, 1), "an integer >= 1"),
-            ("held_out", _int_at_least(self.held_out, 1), "an integer >= 1"),
+            ("canary_norm", positive(self.canary_norm) and self.canary_norm > 1, "a number > 1"),
+            ("repeats", int_at_least(self.repeats, 1), "an integer >= 1"),
+            ("held_out", int_at_least(self.held_out, 1), "an integer >= 1"),
         )
-        for key, ok, allowed in checks:
-            if not ok:
-                raise ConfigError(
-                    f"privacy.audit.{key}: {getattr(self, key)!r} is not allowed; "
-                    f"allowed: {allowed}"
-                )
+        refuse_failed(section="audit", settings=self, checks=checks)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> AuditCell:
         """From the config mapping; unknown keys are refused."""
-        allowed = tuple(cls.__dataclass_fields__)
-        unknown = sorted(set(values) - set(allowed))
-        if unknown:
-            raise ConfigError(
-                f"privacy.audit: {unknown[0]!r} is not allowed; allowed: {', '.join(allowed)}"
-            )
-        return cls(**values)
+        return from_mapping(cls, section="audit", values=values)
 
 
 @dataclass(frozen=True)
@@ -291,15 +285,3 @@ def _first_linear(model: nn.Module) -> str:
             return f"{name}.weight"
     raise ConfigError(f"privacy.audit.model: {model!r} is not allowed; allowed: a Linear layer")
 
-
-def _int_at_least(value: object, low: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _positive(value: object) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
