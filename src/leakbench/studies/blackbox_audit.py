@@ -44,9 +44,8 @@ from leakbench.privacy import (
     DPConfig,
     audit_scores,
     calibrate,
-    choose_test,
     clopper_pearson_ceiling,
-    optimal_test_bound,
+    mechanism_optimal_bound,
 )
 from leakbench.seeding import derive_seed
 from leakbench.studies.audit_settings import (
@@ -249,18 +248,12 @@ def blackbox_audit(
     )
     counts = {"members": int(coin.sum()), "non_members": int((~coin).sum())}
     optimal = {
-        view: optimal_test_bound(
+        view: mechanism_optimal_bound(
             mechanism=mechanism,
-            test=choose_test(
-                mechanism=mechanism,
-                view=view,
-                held_out=cell.held_out,
-                delta=dp.delta,
-                seed=derive_seed(seed, "threshold", view),
-                **counts,
-            ),
+            view=view,
+            held_out=cell.held_out,
             delta=dp.delta,
-            seed=derive_seed(seed, "optimal", view),
+            seed=seed,
             repeats=cell.repeats,
             **counts,
         )
