@@ -281,6 +281,7 @@ def aggregate(*, files: Files) -> None:
                 None if math.isnan(row.accountant_epsilon) else round(row.accountant_epsilon, 4)
             ),
             "epsilon_lower": round(row.epsilon_lower, 4),
+            "optimal": None if math.isnan(row.optimal) else round(row.optimal, 4),
         }
     whitebox = whitebox_table(records=load_records(paths=files.input_list("whitebox")))
     write_table_csv(table=whitebox, path=files.output("whitebox_csv"))
