@@ -182,18 +182,23 @@ def test_audits_table_has_one_row_per_audit_and_epsilon_with_the_four_numbers():
 
     plain, private = _audit(None, None, 0.0), _audit(DP, 0.99, 0.3)
     private.metrics["canary_epsilon_lower"], private.metrics["canary_ceiling"] = 0.5, 2.2
+    private.metrics["optimal"] = 0.7
+    one_run = _blackbox(1.0, 0.99, 0.6)
+    one_run.metrics.update(ceiling=2.9, optimal=0.8)
     table = audits_table(
         audits=audit_table(records=[plain, private]),
         whitebox=whitebox_table(records=[_whitebox(1.0, 0.99, 0.2, 0.4)]),
         blackbox=[_blackbox(1.0, 0.99, 1.2)],
+        one_run=[one_run],
     )
     assert list(table.audit) == list(AUDITS)  # the plain variant has no accountant: no row
-    assert list(table.epsilon) == [1.0] * 5 and list(table.accountant_epsilon) == [0.99] * 5
-    assert list(table.epsilon_lower) == [0.3, 0.5, 0.2, 0.4, 1.2]
-    assert list(table.ceiling) == [3.1, 2.2, 4.2, 4.2, 3.5]
-    assert math.isnan(table.optimal[0]) and math.isnan(table.optimal[1])
-    assert list(table.optimal[2:]) == [1.5, 1.25, 0.9]
-    assert list(table.within_budget) == [True, True, True, True, False]  # 1.2 > 0.99
+    assert list(table.epsilon) == [1.0] * 6 and list(table.accountant_epsilon) == [0.99] * 6
+    assert list(table.cell) == ["mlp", "mlp", "whitebox", "whitebox", "whitebox", "blackbox"]
+    assert list(table.epsilon_lower) == [0.3, 0.5, 0.6, 0.2, 0.4, 1.2]
+    assert list(table.ceiling) == [3.1, 2.2, 2.9, 4.2, 4.2, 3.5]
+    assert table.optimal[0] == 0.7 and math.isnan(table.optimal[1])  # natural; input canaries
+    assert list(table.optimal[2:]) == [0.8, 1.5, 1.25, 0.9]
+    assert list(table.within_budget) == [True, True, True, True, True, False]  # 1.2 > 0.99
     figure = audits_figure(table=table)
     titles = [ax.get_title() for ax in figure.axes]
     assert titles == [audit.replace("_", " ") for audit in AUDITS]

@@ -88,6 +88,7 @@ def _cells(repo_root):
         "scorecard": 1,  # one summary record of the whole scorecard
         "whitebox": private,  # one white-box audit record per finite epsilon
         "blackbox": private,  # one black-box audit record per finite epsilon
+        "one_run": private,  # one white-box one-run audit record per finite epsilon
     }
 
 
@@ -101,7 +102,7 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
     cells = _cells(repo_root)
     for folder, count in (
         ("attacks", cells["membership"] + cells["property_poisoning"] + cells["membership_lira"]),
-        ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"]),
+        ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):
         paths = sorted((runs["1"] / "results" / folder).rglob("*.json"))
         assert len(paths) == count, folder
@@ -128,9 +129,9 @@ def test_mlflow_holds_one_run_per_cell(repo_root, runs):
         for name, spec in STUDIES.items():
             if spec.experiment is not None:
                 names = [r[0] for r in db.execute(query, (spec.experiment,))]
-                # log_privacy logs the white-box and black-box audit records beside the
-                # membership audits
-                audits = cells["whitebox"] + cells["blackbox"]
+                # log_privacy logs the white-box, black-box and one-run audit records
+                # beside the membership audits
+                audits = cells["whitebox"] + cells["blackbox"] + cells["one_run"]
                 expected = cells[name] + (audits if name == "privacy" else 0)
                 assert len(names) == expected == len(set(names)), spec.experiment
 
@@ -156,17 +157,18 @@ def test_no_audit_exceeds_the_accountant_at_any_epsilon(runs):
 
     summary = json.loads((runs["1"] / "results/metrics/privacy.json").read_text())["audit"]
     assert "adult/whitebox-every_iterate" in summary and "adult/whitebox-final_model" in summary
-    assert "adult/blackbox" in summary
+    assert "adult/blackbox" in summary and "adult/one_run" in summary
     finite = [
         point
         for cell in summary.values()
         for point in cell.values()
         if point["accountant_epsilon"] is not None
     ]
-    assert len(finite) == 4  # the membership cell, both white-box auditors and the black-box
-    # audit at epsilon 2
+    assert len(finite) == 5  # the membership cell, both white-box auditors, the black-box and
+    # the one-run audit at epsilon 2
     for point in finite:
         assert 0 <= point["epsilon_lower"] <= point["accountant_epsilon"], point
+        assert (point["optimal"] or 0) <= point["accountant_epsilon"], point
 
 
 @pytest.mark.parametrize(
@@ -239,4 +241,5 @@ def test_default_config_audits_stay_below_the_accountant(repo_root, tmp_path):
         if metrics["accountant_epsilon"] is not None:
             finite += 1
             assert metrics["epsilon_lower"] <= metrics["accountant_epsilon"], target
+            assert 0 <= metrics["optimal"] <= metrics["accountant_epsilon"], target
     assert finite == sum(1 for e in section["epsilons"] if e != float("inf"))

@@ -243,11 +243,12 @@ def summaries_of_other_studies(name):
 
 WHITEBOX = "results/audit/whitebox/{dataset}/{privacy}.json"
 BLACKBOX = "results/audit/blackbox/{dataset}/{privacy}.json"
+ONE_RUN = "results/audit/one_run/{dataset}/{privacy}.json"
 
 
 def cell_audits(pattern):
-    """The records of an audit cell's rule (privacy.smk, ``pattern`` WHITEBOX or
-    BLACKBOX): the audit cell's dataset at every finite epsilon."""
+    """The records of an audit cell's rule (privacy.smk, ``pattern`` WHITEBOX, BLACKBOX or
+    ONE_RUN): the audit cell's dataset at every finite epsilon."""
     from leakbench.studies.dp_axis import variant_names
 
     names = [name for name in variant_names(config["privacy"]) if name != "nodp"]
@@ -255,6 +256,6 @@ def cell_audits(pattern):
 
 
 def whitebox_row(wildcards):
-    """An audit cell job's row (white-box or black-box): its privacy variant's DP
+    """An audit cell job's row (white-box, black-box or one-run): its privacy variant's DP
     settings."""
     return with_privacy({}, wildcards)

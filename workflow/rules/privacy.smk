@@ -1,7 +1,8 @@
 # The DP axis: every privacy variant of the DP cells is trained by the
 # studies' own rules (the {privacy} path level); here each membership variant is audited and
 # the axis is aggregated into the trade-off and audit tables and figures. The white-box and
-# black-box audit cells train their own models at every finite epsilon.
+# black-box audit cells train their own models at every finite epsilon, and the white-box
+# one-run audit trains one model of the white-box cell with many canaries at each.
 AUDIT = "results/audit/membership/{dataset}/{variant}/{privacy}.json"
 AUDIT_ATTACK = config["privacy"]["audit_attack"]
 PROPERTY_RECORD = (
@@ -47,6 +48,7 @@ rule audit_membership:
         row=private_row("membership"),
         attack=AUDIT_ATTACK,
         guesses=config["privacy"]["canary_guesses"],
+        natural_optimal=config["privacy"]["natural_optimal"],
         delta=config["privacy"]["delta"],
         seed=config["seed"],
     log:
@@ -100,6 +102,27 @@ rule audit_blackbox:
         "../scripts/audit_blackbox.py"
 
 
+rule audit_one_run:
+    input:
+        code=imports_of("audit_one_run.py"),
+        pool="results/data/{dataset}/pool.npz",
+    output:
+        ONE_RUN,
+    params:
+        row=whitebox_row,
+        audit=config["privacy"]["audit"],
+        one_run=config["privacy"]["one_run"],
+        seed=config["seed"],
+    log:
+        "results/logs/audit_one_run/{dataset}/{privacy}.log",
+    benchmark:
+        "results/benchmarks/audit_one_run/{dataset}/{privacy}.tsv"
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/audit_one_run.py"
+
 rule aggregate_privacy:
     input:
         code=imports_of("aggregate_privacy.py"),
@@ -111,6 +134,7 @@ rule aggregate_privacy:
         audits=dp_cells("membership", AUDIT),
         whitebox=cell_audits(WHITEBOX),
         blackbox=cell_audits(BLACKBOX),
+        one_run=cell_audits(ONE_RUN),
         property_poisoning=dp_cells(
             "property_poisoning",
             PROPERTY_RECORD,

@@ -59,6 +59,7 @@ use rule log_membership as log_privacy with:
             rules.aggregate_privacy.input.audits
             + rules.aggregate_privacy.input.whitebox
             + rules.aggregate_privacy.input.blackbox
+            + rules.aggregate_privacy.input.one_run
         ),
         figure=[
             rules.aggregate_privacy.output.audit_png,

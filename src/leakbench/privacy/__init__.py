@@ -26,6 +26,7 @@ from leakbench.privacy.optimal import (
     choose_test,
     dirac_canary_llr,
     final_model_llr,
+    mechanism_optimal_bound,
     optimal_test_bound,
 )
 from leakbench.privacy.settings import ACCOUNTANTS, DPConfig, row_epsilon
@@ -49,6 +50,7 @@ __all__ = [
     "final_model_llr",
     "held_out_threshold",
     "known_mechanism_audit",
+    "mechanism_optimal_bound",
     "one_run_audit",
     "one_run_ceiling",
     "one_run_guesses",

@@ -10,6 +10,7 @@ ceil(n / B) steps per epoch, so an epoch sees n records in expectation.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -49,10 +50,15 @@ class Calibration:
         return asdict(self)
 
 
+@functools.lru_cache(maxsize=64)
 def calibrate(dp: DPConfig, *, records: int, batch_size: int, epochs: int) -> Calibration:
     """The smallest noise multiplier (to Opacus's binary-search tolerance of 0.01 in epsilon)
     that keeps ``epochs`` passes over ``records`` records in batches of ``batch_size`` in
     expectation within ``dp``'s (epsilon, delta).
+
+    Memoised (the arguments are hashable, the result frozen): the audit cells and the
+    trainer ask for the same budget's calibration several times in one job, and the
+    accountant's search takes seconds.
 
     Raises:
         ConfigError: from :class:`DPConfig`, for an infinite epsilon (no DP to calibrate).

@@ -242,6 +242,48 @@ def optimal_test_bound(
     return float(np.median(bounds))
 
 
+def mechanism_optimal_bound(
+    *,
+    mechanism: DiracMechanism,
+    view: str,
+    members: int,
+    non_members: int,
+    held_out: int,
+    delta: float,
+    seed: int,
+    repeats: int = 1,
+    confidence: float = 0.95,
+) -> float:
+    """The optimal-test bound of ``view`` for an audit of ``members`` runs with and
+    ``non_members`` without the canary, on the mechanism alone: the threshold of
+    :func:`choose_test` (on ``held_out`` simulated runs of each kind) evaluated by
+    :func:`optimal_test_bound` (median of ``repeats`` simulations), each seeded from
+    ``seed``.
+
+    Raises:
+        ConfigError: for an unknown view or a count below 1.
+    """
+    counts = {"members": members, "non_members": non_members}
+    test = choose_test(
+        mechanism=mechanism,
+        view=view,
+        held_out=held_out,
+        delta=delta,
+        seed=derive_seed(seed, "threshold", view),
+        confidence=confidence,
+        **counts,
+    )
+    return optimal_test_bound(
+        mechanism=mechanism,
+        test=test,
+        delta=delta,
+        seed=derive_seed(seed, "optimal", view),
+        repeats=repeats,
+        confidence=confidence,
+        **counts,
+    )
+
+
 def _check_count(key: str, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"{key}: {value!r} is not allowed; allowed: an integer >= 1")

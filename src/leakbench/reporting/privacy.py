@@ -43,6 +43,7 @@ AUDIT_COLUMNS = (
     "noise_multiplier",
     "epsilon_lower",
     "ceiling",
+    "optimal",
     "tp",
     "fn",
     "fp",
@@ -76,8 +77,9 @@ def _number(value: Any) -> float:
 def audit_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
     """One row per audited membership variant, with the bound from natural records and,
     when canaries were inserted, from canaries, each beside the Clopper-Pearson ceiling of
-    its number of trials (records or canaries); ``within_budget`` says whether both are at
-    most the accountant's epsilon (always true without DP)."""
+    its number of trials (records or canaries) and, for the natural records, the
+    optimal-test bound of the target's mechanism (NaN without DP); ``within_budget`` says
+    whether both bounds are at most the accountant's epsilon (always true without DP)."""
     rows = []
     for r in records:
         spent = _number(r.value("metrics", "accountant_epsilon"))
@@ -92,6 +94,7 @@ def audit_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
                 "noise_multiplier": _number(r.value("metrics", "noise_multiplier")),
                 "epsilon_lower": lower,
                 "ceiling": float(r.value("metrics", "ceiling")),
+                "optimal": _number(r.metrics.get("optimal")),
                 **{key: int(r.value("metrics", key)) for key in ("tp", "fn", "fp", "tn")},
                 "canary_epsilon_lower": canary,
                 "canary_ceiling": _number(r.metrics.get("canary_ceiling")),
@@ -369,12 +372,14 @@ AUDITS_COLUMNS = (
     "within_budget",
 )
 # Every audit of the DP study, in the order of the table and figure: the natural-record
-# membership audit, the one-run canary audit (Steinke et al. 2023), the white-box Dirac
+# membership audit, the one-run input-space canary audit of the membership target and the
+# white-box one-run audit of the audit cell (Steinke et al. 2023), the white-box Dirac
 # canary seen at every iterate and in the final model (Nasr et al. 2021) and the black-box
 # multi-run canary audit (Jagielski et al. 2020).
 AUDITS = (
     "natural_records",
     "one_run_canaries",
+    "whitebox_one_run",
     "whitebox_every_iterate",
     "whitebox_final_model",
     "blackbox_multi_run",
@@ -382,24 +387,31 @@ AUDITS = (
 
 
 def audits_table(
-    *, audits: pd.DataFrame, whitebox: pd.DataFrame, blackbox: Iterable[MetricsRecord]
+    *,
+    audits: pd.DataFrame,
+    whitebox: pd.DataFrame,
+    blackbox: Iterable[MetricsRecord],
+    one_run: Iterable[MetricsRecord],
 ) -> pd.DataFrame:
     """One row per audit (:data:`AUDITS`) and finite epsilon: the 95% lower bound, the
-    accountant's epsilon, the Clopper-Pearson ceiling of the audit's trial count and the
+    accountant's epsilon, the ceiling of the audit's trial count (Clopper-Pearson; for
+    the one-run audits, Steinke et al.'s bound with every guess right) and the
     optimal-test bound (the best test on the exact subsampled Gaussian with the audit's q,
-    T, sigma and trials). The optimal-test bound is defined only for the audit cells, whose
-    mechanism along the canary is that Gaussian; it is NaN for the natural-record and
-    one-run audits of the membership target, whose canaries are records of a trained
-    network. ``audits`` is :func:`audit_table`'s table, ``whitebox``
-    :func:`whitebox_table`'s, ``blackbox`` the black-box audit records."""
+    T, sigma and trials; for the white-box one-run audit, the same one-run procedure on
+    that mechanism). It is NaN for the input-space one-run audit of the membership target,
+    whose canaries are records of a trained network. ``audits`` is :func:`audit_table`'s
+    table, ``whitebox`` :func:`whitebox_table`'s, ``blackbox`` the black-box and
+    ``one_run`` the white-box one-run audit records."""
     rows = []
     for row in audits.itertuples(index=False):
         if not math.isfinite(row.accountant_epsilon):
             continue  # no DP: no accountant to compare with
-        pairs = [("natural_records", row.epsilon_lower, row.ceiling)]
+        pairs = [("natural_records", row.epsilon_lower, row.ceiling, row.optimal)]
         if not math.isnan(row.canary_epsilon_lower):
-            pairs.append(("one_run_canaries", row.canary_epsilon_lower, row.canary_ceiling))
-        for audit, lower, ceiling in pairs:
+            pairs.append(
+                ("one_run_canaries", row.canary_epsilon_lower, row.canary_ceiling, math.nan)
+            )
+        for audit, lower, ceiling, optimal in pairs:
             rows.append(
                 {
                     "dataset": row.dataset,
@@ -409,7 +421,7 @@ def audits_table(
                     "accountant_epsilon": row.accountant_epsilon,
                     "epsilon_lower": lower,
                     "ceiling": ceiling,
-                    "optimal": math.nan,
+                    "optimal": optimal,
                 }
             )
     for row in whitebox.itertuples(index=False):
@@ -425,12 +437,14 @@ def audits_table(
                 "optimal": row.optimal,
             }
         )
-    for r in blackbox:
+    cells = [(r, "blackbox", "blackbox_multi_run") for r in blackbox]
+    cells += [(r, "whitebox", "whitebox_one_run") for r in one_run]
+    for r, cell, audit in cells:
         rows.append(
             {
                 "dataset": r.dataset,
-                "cell": "blackbox",
-                "audit": "blackbox_multi_run",
+                "cell": cell,
+                "audit": audit,
                 "epsilon": float(r.value("metrics", "target_epsilon")),
                 "accountant_epsilon": float(r.value("metrics", "epsilon")),
                 **{

@@ -12,9 +12,11 @@ from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_json, write_npz
 from leakbench.names import CellId, variant_label
 from leakbench.privacy import (
+    DiracMechanism,
     DPConfig,
     audit_scores,
     clopper_pearson_ceiling,
+    mechanism_optimal_bound,
     one_run_audit,
     row_epsilon,
 )
@@ -36,6 +38,7 @@ from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies.blackbox_audit import BlackBoxCell, blackbox_audit
 from leakbench.studies.membership import role_seeds
+from leakbench.studies.one_run_audit import OneRunCell, one_run_whitebox_audit
 from leakbench.studies.splits import MembershipSplits
 from leakbench.studies.whitebox_audit import AuditCell, whitebox_audit
 from leakbench.training import TrainConfig, load_models, predict_logits, save_models, train_stacked
@@ -43,6 +46,7 @@ from leakbench.training import TrainConfig, load_models, predict_logits, save_mo
 STUDY = "privacy"
 WHITEBOX = "whitebox"  # the white-box audit cell's variant name
 BLACKBOX = "blackbox"  # the black-box audit cell's variant name
+ONE_RUN = "one_run"  # the white-box one-run audit's variant name
 
 
 def train_canary_target(*, job: Job, files: Files) -> None:
@@ -107,7 +111,10 @@ def audit(*, job: Job, files: Files) -> None:
     Clopper-Pearson ceiling of that many records, and (with the inputs
     ``canary_pool``, ``canary_model`` and ``canaries``) the one-run bound from the canary
     target's losses on its canaries (``guesses`` setting), next to the epsilon the
-    accountant reports."""
+    accountant reports and the optimal-test bound of the target's mechanism for as many
+    members and non-members (``natural_optimal`` setting: held-out runs and repeats of
+    :func:`~leakbench.privacy.mechanism_optimal_bound`, every-iterate view: the
+    subsampled Gaussian with the target's q, T and sigma; none without DP)."""
     dataset = job.wildcard("dataset")
     privacy = load_models(files.input("target")).privacy
     data = read_npz(files.input("scores"))
@@ -116,9 +123,22 @@ def audit(*, job: Job, files: Files) -> None:
     audit_seed = derive_seed(job.config_seed, STUDY, dataset, name)
     member = data["member"].astype(bool)
     result = audit_scores(scores=data["score"], member=member, delta=delta, seed=audit_seed)
-    ceiling = clopper_pearson_ceiling(
-        members=int(member.sum()), non_members=int((~member).sum()), delta=delta
-    )
+    counts = {"members": int(member.sum()), "non_members": int((~member).sum())}
+    ceiling = clopper_pearson_ceiling(**counts, delta=delta)
+    optimal = None
+    if privacy:
+        optimal = mechanism_optimal_bound(
+            mechanism=DiracMechanism(
+                noise_multiplier=privacy["noise_multiplier"],
+                sample_rate=privacy["sample_rate"],
+                steps=privacy["steps"],
+            ),
+            view="every_iterate",
+            delta=delta,
+            seed=derive_seed(audit_seed, "optimal"),
+            **counts,
+            **job.setting("natural_optimal"),
+        )
     canary = files.input_list("canaries")
     extra = (
         _canary_bound(files=files, delta=delta, guesses=job.setting("guesses")) if canary else {}
@@ -133,6 +153,7 @@ def audit(*, job: Job, files: Files) -> None:
         metrics={
             **result.as_dict(),
             "ceiling": ceiling,
+            "optimal": optimal,
             "accountant": privacy["accountant"] if privacy else None,
             "accountant_epsilon": privacy["epsilon"] if privacy else None,
             "noise_multiplier": privacy["noise_multiplier"] if privacy else None,
@@ -162,6 +183,44 @@ def audit_whitebox(*, job: Job, files: Files) -> None:
         variant=name,
         attack="dirac_canary",
         grid={**job.row, "audit": dict(job.setting("audit")), "variant": name},
+        seeds={"config": job.config_seed, "audit": seed},
+        metrics=result.as_dict(),
+    ).write(files.output())
+
+
+def audit_one_run(*, job: Job, files: Files) -> None:
+    """The white-box one-run audit (``one_run`` setting,
+    :class:`~leakbench.studies.one_run_audit.OneRunCell`, on the ``audit`` setting's cell)
+    at the job's privacy variant: the bound from the guesses on m Dirac canaries of one
+    run, the accountant's epsilon, the ceiling and the optimal-test bound, in one record."""
+    configure_torch()
+    dataset = job.wildcard("dataset")
+    data = Pool.load(files.input("pool"))
+    cell = AuditCell.from_mapping({**job.setting("audit"), "dataset": dataset})
+    one_run = OneRunCell.from_mapping(job.setting("one_run"))
+    dp = DPConfig.from_mapping(job.row["privacy"])
+    name = variant_label(ONE_RUN, dp.epsilon)
+    seed = derive_seed(job.config_seed, STUDY, dataset, name)
+    result = one_run_whitebox_audit(
+        x=data.x,
+        y=data.y,
+        num_classes=data.num_classes,
+        cell=cell,
+        one_run=one_run,
+        dp=dp,
+        seed=seed,
+    )
+    MetricsRecord.build(
+        study=STUDY,
+        dataset=dataset,
+        variant=name,
+        attack="dirac_canaries_one_run",
+        grid={
+            **job.row,
+            "audit": dict(job.setting("audit")),
+            "one_run": dict(job.setting("one_run")),
+            "variant": name,
+        },
         seeds={"config": job.config_seed, "audit": seed},
         metrics=result.as_dict(),
     ).write(files.output())
@@ -199,10 +258,10 @@ def aggregate(*, files: Files) -> None:
     summary
     ``{"audit": {dataset/cell: {epsilon: [accountant, lower bound]}}, "tradeoff": ...}``,
     from the records of the inputs ``membership``, ``audits``, ``property_poisoning``,
-    ``whitebox`` and ``blackbox``; each white-box auditor is a cell
-    ``<dataset>/whitebox-<auditor>`` of the summary's ``audit``, and the black-box audit
-    the cell ``<dataset>/blackbox``, with the ceiling and optimal-test bound beside the
-    bound."""
+    ``whitebox``, ``blackbox`` and ``one_run``; each white-box auditor is a cell
+    ``<dataset>/whitebox-<auditor>`` of the summary's ``audit``, the black-box audit the
+    cell ``<dataset>/blackbox`` and the white-box one-run audit ``<dataset>/one_run``, with
+    the ceiling and optimal-test bound beside the bound."""
     audit_records = load_records(paths=files.input_list("audits"))
     audited = audit_table(records=audit_records)
     tradeoff = tradeoff_table(
@@ -222,6 +281,7 @@ def aggregate(*, files: Files) -> None:
                 None if math.isnan(row.accountant_epsilon) else round(row.accountant_epsilon, 4)
             ),
             "epsilon_lower": round(row.epsilon_lower, 4),
+            "optimal": None if math.isnan(row.optimal) else round(row.optimal, 4),
         }
     whitebox = whitebox_table(records=load_records(paths=files.input_list("whitebox")))
     write_table_csv(table=whitebox, path=files.output("whitebox_csv"))
@@ -235,11 +295,12 @@ def aggregate(*, files: Files) -> None:
             "optimal": round(row.optimal, 4),
         }
     blackbox = load_records(paths=files.input_list("blackbox"))
-    audits = audits_table(audits=audited, whitebox=whitebox, blackbox=blackbox)
+    one_run = load_records(paths=files.input_list("one_run"))
+    audits = audits_table(audits=audited, whitebox=whitebox, blackbox=blackbox, one_run=one_run)
     write_table_csv(table=audits, path=files.output("audits_csv"))
     write_table_md(table=audits, path=files.output("audits_md"))
-    for record in blackbox:
-        cell = str(CellId.of(("dataset", "cell"), (record.dataset, BLACKBOX)))
+    for record, name in [(r, BLACKBOX) for r in blackbox] + [(r, ONE_RUN) for r in one_run]:
+        cell = str(CellId.of(("dataset", "cell"), (record.dataset, name)))
         summary["audit"].setdefault(cell, {})[f"{record.value('metrics', 'target_epsilon'):g}"] = {
             key: round(float(record.value("metrics", field)), 4)
             for key, field in (

@@ -44,12 +44,17 @@ from leakbench.privacy import (
     DPConfig,
     audit_scores,
     calibrate,
-    choose_test,
     clopper_pearson_ceiling,
-    optimal_test_bound,
+    mechanism_optimal_bound,
 )
 from leakbench.seeding import derive_seed
-from leakbench.studies.whitebox_audit import AUDIT_MODELS, _int_at_least, _positive
+from leakbench.studies.audit_settings import (
+    AUDIT_MODELS,
+    from_mapping,
+    int_at_least,
+    positive,
+    refuse_failed,
+)
 from leakbench.training import TrainConfig, predict_logits, train_stacked
 
 CANARY_LABEL = 0  # the canary record's label
@@ -62,7 +67,7 @@ class BlackBoxCell:
 
     Attributes:
         dataset: the pool the records come from.
-        model: the architecture (:data:`~leakbench.studies.whitebox_audit.AUDIT_MODELS`).
+        model: the architecture (:data:`~leakbench.studies.audit_settings.AUDIT_MODELS`).
         records: training records besides the canary, drawn from the pool by the seed.
         batch_size: expected batch size; q = 1 / ceil((records + 1) / batch_size).
         epochs: passes; T = epochs * ceil((records + 1) / batch_size).
@@ -91,36 +96,25 @@ class BlackBoxCell:
     def __post_init__(self) -> None:
         checks = (
             ("model", self.model in AUDIT_MODELS, ", ".join(AUDIT_MODELS)),
-            ("records", _int_at_least(self.records, 1), "an integer >= 1"),
-            ("batch_size", _int_at_least(self.batch_size, 1), "an integer >= 1"),
-            ("epochs", _int_at_least(self.epochs, 1), "an integer >= 1"),
-            ("lr", _positive(self.lr), "a finite number > 0"),
+            ("records", int_at_least(self.records, 1), "an integer >= 1"),
+            ("batch_size", int_at_least(self.batch_size, 1), "an integer >= 1"),
+            ("epochs", int_at_least(self.epochs, 1), "an integer >= 1"),
+            ("lr", positive(self.lr), "a finite number > 0"),
             (
                 "trials",
-                _int_at_least(self.trials, 8) and self.trials % 2 == 0,
+                int_at_least(self.trials, 8) and self.trials % 2 == 0,
                 "an even integer >= 8",
             ),
-            ("canary_value", _positive(self.canary_value), "a finite number > 0"),
-            ("repeats", _int_at_least(self.repeats, 1), "an integer >= 1"),
-            ("held_out", _int_at_least(self.held_out, 1), "an integer >= 1"),
+            ("canary_value", positive(self.canary_value), "a finite number > 0"),
+            ("repeats", int_at_least(self.repeats, 1), "an integer >= 1"),
+            ("held_out", int_at_least(self.held_out, 1), "an integer >= 1"),
         )
-        for key, ok, allowed in checks:
-            if not ok:
-                raise ConfigError(
-                    f"privacy.blackbox.{key}: {getattr(self, key)!r} is not allowed; "
-                    f"allowed: {allowed}"
-                )
+        refuse_failed(section="blackbox", settings=self, checks=checks)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> BlackBoxCell:
         """From the config mapping; unknown keys are refused."""
-        allowed = tuple(cls.__dataclass_fields__)
-        unknown = sorted(set(values) - set(allowed))
-        if unknown:
-            raise ConfigError(
-                f"privacy.blackbox: {unknown[0]!r} is not allowed; allowed: {', '.join(allowed)}"
-            )
-        return cls(**values)
+        return from_mapping(cls, section="blackbox", values=values)
 
 
 @dataclass(frozen=True)
@@ -254,18 +248,12 @@ def blackbox_audit(
     )
     counts = {"members": int(coin.sum()), "non_members": int((~coin).sum())}
     optimal = {
-        view: optimal_test_bound(
+        view: mechanism_optimal_bound(
             mechanism=mechanism,
-            test=choose_test(
-                mechanism=mechanism,
-                view=view,
-                held_out=cell.held_out,
-                delta=dp.delta,
-                seed=derive_seed(seed, "threshold", view),
-                **counts,
-            ),
+            view=view,
+            held_out=cell.held_out,
             delta=dp.delta,
-            seed=derive_seed(seed, "optimal", view),
+            seed=seed,
             repeats=cell.repeats,
             **counts,
         )

@@ -128,13 +128,18 @@ def check_privacy(config: Mapping[str, Any]) -> None:
 
 
 def _check_audits(section: Mapping[str, Any]) -> None:
-    """The white-box audit cell's settings and the one-run canary audit's guesses."""
+    """The audit cells' settings (white-box, black-box, one-run) and the one-run canary
+    audit's guesses."""
     from leakbench.data.registry import DATASETS
+    from leakbench.studies.blackbox_audit import BlackBoxCell
+    from leakbench.studies.one_run_audit import OneRunCell
     from leakbench.studies.whitebox_audit import AuditCell
 
     cell = AuditCell.from_mapping(section["audit"])
     if cell.dataset not in DATASETS:
         raise UnknownNameError("privacy.audit.dataset", cell.dataset, DATASETS)
+    BlackBoxCell.from_mapping({**section["blackbox"], "dataset": cell.dataset, "model": cell.model})
+    OneRunCell.from_mapping(section["one_run"])
     canaries, guesses = section["canaries"], section["canary_guesses"]
     if canaries and 2 * guesses > canaries:
         raise ConfigError(

@@ -31,7 +31,6 @@ it claims is caught.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -53,11 +52,17 @@ from leakbench.privacy import (
     union_level,
 )
 from leakbench.seeding import derive_seed
+from leakbench.studies.audit_settings import (
+    AUDIT_MODELS,
+    from_mapping,
+    int_at_least,
+    positive,
+    refuse_failed,
+)
 from leakbench.training import TrainConfig, seeded_model, train_stacked
 from leakbench.training.dirac import DiracCanary
 
 CONFIDENCE = 0.95  # of every reported bound (the audits' default)
-AUDIT_MODELS = ("logreg",)  # architectures whose first layer is Linear on the flat input
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class AuditCell:
 
     Attributes:
         dataset: the pool the records come from.
-        model: the architecture (:data:`AUDIT_MODELS`).
+        model: the architecture (:data:`~leakbench.studies.audit_settings.AUDIT_MODELS`).
         records: training records, drawn from the pool by the seed.
         batch_size: expected batch size; q = 1 / ceil(records / batch_size).
         epochs: passes; T = epochs * ceil(records / batch_size).
@@ -95,36 +100,25 @@ class AuditCell:
     def __post_init__(self) -> None:
         checks = (
             ("model", self.model in AUDIT_MODELS, ", ".join(AUDIT_MODELS)),
-            ("records", _int_at_least(self.records, 1), "an integer >= 1"),
-            ("batch_size", _int_at_least(self.batch_size, 1), "an integer >= 1"),
-            ("epochs", _int_at_least(self.epochs, 1), "an integer >= 1"),
-            ("lr", _positive(self.lr), "a finite number > 0"),
+            ("records", int_at_least(self.records, 1), "an integer >= 1"),
+            ("batch_size", int_at_least(self.batch_size, 1), "an integer >= 1"),
+            ("epochs", int_at_least(self.epochs, 1), "an integer >= 1"),
+            ("lr", positive(self.lr), "a finite number > 0"),
             (
                 "trials",
-                _int_at_least(self.trials, 4) and self.trials % 2 == 0,
+                int_at_least(self.trials, 4) and self.trials % 2 == 0,
                 "an even integer >= 4",
             ),
-            ("canary_norm", _positive(self.canary_norm) and self.canary_norm > 1, "a number > 1"),
-            ("repeats", _int_at_least(self.repeats, 1), "an integer >= 1"),
-            ("held_out", _int_at_least(self.held_out, 1), "an integer >= 1"),
+            ("canary_norm", positive(self.canary_norm) and self.canary_norm > 1, "a number > 1"),
+            ("repeats", int_at_least(self.repeats, 1), "an integer >= 1"),
+            ("held_out", int_at_least(self.held_out, 1), "an integer >= 1"),
         )
-        for key, ok, allowed in checks:
-            if not ok:
-                raise ConfigError(
-                    f"privacy.audit.{key}: {getattr(self, key)!r} is not allowed; "
-                    f"allowed: {allowed}"
-                )
+        refuse_failed(section="audit", settings=self, checks=checks)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> AuditCell:
         """From the config mapping; unknown keys are refused."""
-        allowed = tuple(cls.__dataclass_fields__)
-        unknown = sorted(set(values) - set(allowed))
-        if unknown:
-            raise ConfigError(
-                f"privacy.audit: {unknown[0]!r} is not allowed; allowed: {', '.join(allowed)}"
-            )
-        return cls(**values)
+        return from_mapping(cls, section="audit", values=values)
 
 
 @dataclass(frozen=True)
@@ -188,53 +182,21 @@ def whitebox_audit(
         ConfigError: if the pool holds fewer than ``records`` records, or a side of the
             audit would hold fewer than 2 models with or without the canary.
     """
-    x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
-    if cell.records > len(x):
-        raise ConfigError(
-            f"privacy.audit.records: {cell.records} is not allowed; "
-            f"allowed: at most the pool's {len(x)}"
-        )
-    rows = np.sort(np.random.default_rng(derive_seed(seed, "records")).permutation(len(x)))
-    rows = rows[: cell.records]
-    features = x.shape[1]
-    x_cell = np.concatenate([x[rows], np.zeros((cell.records, 1), np.float32)], axis=1)
     coin = np.random.default_rng(derive_seed(seed, "coin")).random(cell.trials) < 0.5
     seeds = [derive_seed(seed, "model", k) for k in range(cell.trials)]
     claimed = calibrate(dp, records=cell.records, batch_size=cell.batch_size, epochs=cell.epochs)
     q, steps, sigma = claimed.sample_rate, claimed.steps, claimed.noise_multiplier
     draws = np.stack([np.random.default_rng(derive_seed(s, "canary")).random(steps) for s in seeds])
-    shape = {"arch": cell.model, "arch_params": {}, "input_shape": (features + 1,)}
-    param = _first_linear(seeded_model(**shape, num_classes=num_classes, seed=seeds[0]))
-    index = (0, features)
-    scale = 1.0 / claimed.expected_batch_size(cell.records)
-    canary = DiracCanary(
-        param=param,
-        index=index,
-        sampled=torch.from_numpy((draws < q) & coin[:, None]),
-        norm=cell.canary_norm * dp.max_grad_norm,
-        max_norm=dp.max_grad_norm,
-        scale=scale,
-    )
-    train_stacked(
-        arch=cell.model,
-        arch_params={},
-        x=x_cell,
-        y=np.asarray(y)[rows],
+    observed = canary_trajectories(
+        x=x,
+        y=y,
         num_classes=num_classes,
-        keep=np.ones((cell.trials, cell.records), dtype=bool),
+        cell=cell,
+        dp=dp,
+        sampled=torch.from_numpy((draws < q) & coin[:, None]),
         seeds=seeds,
-        config=TrainConfig(
-            epochs=cell.epochs, batch_size=cell.batch_size, lr=cell.lr, optimizer="sgd", privacy=dp
-        ),
-        hooks=canary.hooks(),
+        seed=seed,
     )
-    initial = torch.tensor(
-        [
-            _coordinate(seeded_model(**shape, num_classes=num_classes, seed=s), param, index)
-            for s in seeds
-        ]
-    )
-    observed = (-canary.updates(initial) / (cell.lr * scale * dp.max_grad_norm)).numpy()
     mechanism = DiracMechanism(noise_multiplier=sigma, sample_rate=q, steps=steps)
     counts = {"members": int(coin.sum()), "non_members": int((~coin).sum())}
     bounds: dict[str, float] = {}
@@ -278,10 +240,91 @@ def whitebox_audit(
     )
 
 
-def _coordinate(model: nn.Module, param: str, index: tuple[int, ...]) -> float:
-    """One coordinate of a parameter of ``model`` (its initial value, which the white-box
-    auditor knows)."""
-    return float(dict(model.named_parameters())[param].detach()[index])
+def canary_trajectories(
+    *,
+    x: np.ndarray,
+    y: np.ndarray,
+    num_classes: int,
+    cell: AuditCell,
+    dp: DPConfig,
+    sampled: torch.Tensor,
+    seeds: list[int],
+    seed: int,
+) -> np.ndarray:
+    """Train ``len(seeds)`` models of the cell stacked at ``dp``'s epsilon with Dirac
+    canaries and return what the white-box auditor sees: each canary coordinate's step
+    updates in units of ``-lr * scale * C`` (module docstring).
+
+    The cell's ``records`` pool records (drawn by ``seed``) get one extra zero feature per
+    canary; canary j is the weight of class 0 on extra feature j.
+
+    Args:
+        sampled: bool ``[K, T]`` (one canary) or ``[K, T, m]`` (m canaries), whether each
+            model's canary is in each step's batch.
+        seeds: one seed per model.
+
+    Returns:
+        float64 ``[K, T]`` or ``[K, T, m]``.
+
+    Raises:
+        ConfigError: if the pool holds fewer than ``records`` records.
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+    if cell.records > len(x):
+        raise ConfigError(
+            f"privacy.audit.records: {cell.records} is not allowed; "
+            f"allowed: at most the pool's {len(x)}"
+        )
+    rows = np.sort(np.random.default_rng(derive_seed(seed, "records")).permutation(len(x)))
+    rows = rows[: cell.records]
+    features, many = x.shape[1], sampled.ndim == 3
+    extra = sampled.shape[2] if many else 1
+    x_cell = np.concatenate([x[rows], np.zeros((cell.records, extra), np.float32)], axis=1)
+    shape = {"arch": cell.model, "arch_params": {}, "input_shape": (features + extra,)}
+    param = _first_linear(seeded_model(**shape, num_classes=num_classes, seed=seeds[0]))
+    index: tuple[int, ...] | tuple[torch.Tensor, ...] = (
+        (torch.zeros(extra, dtype=torch.long), torch.arange(features, features + extra))
+        if many
+        else (0, features)
+    )
+    claimed = calibrate(dp, records=cell.records, batch_size=cell.batch_size, epochs=cell.epochs)
+    scale = 1.0 / claimed.expected_batch_size(cell.records)
+    canary = DiracCanary(
+        param=param,
+        index=index,
+        sampled=sampled,
+        norm=cell.canary_norm * dp.max_grad_norm,
+        max_norm=dp.max_grad_norm,
+        scale=scale,
+    )
+    train_stacked(
+        arch=cell.model,
+        arch_params={},
+        x=x_cell,
+        y=np.asarray(y)[rows],
+        num_classes=num_classes,
+        keep=np.ones((len(seeds), cell.records), dtype=bool),
+        seeds=seeds,
+        config=TrainConfig(
+            epochs=cell.epochs, batch_size=cell.batch_size, lr=cell.lr, optimizer="sgd", privacy=dp
+        ),
+        hooks=canary.hooks(),
+    )
+    initial = torch.stack(
+        [
+            _coordinates(seeded_model(**shape, num_classes=num_classes, seed=s), param, index)
+            for s in seeds
+        ]
+    )
+    return (-canary.updates(initial) / (cell.lr * scale * dp.max_grad_norm)).numpy()
+
+
+def _coordinates(
+    model: nn.Module, param: str, index: tuple[int, ...] | tuple[torch.Tensor, ...]
+) -> torch.Tensor:
+    """The canary coordinates of a parameter of ``model`` (their initial values, which the
+    white-box auditor knows)."""
+    return dict(model.named_parameters())[param].detach()[index]
 
 
 def _first_linear(model: nn.Module) -> str:
@@ -290,16 +333,3 @@ def _first_linear(model: nn.Module) -> str:
         if isinstance(module, nn.Linear):
             return f"{name}.weight"
     raise ConfigError(f"privacy.audit.model: {model!r} is not allowed; allowed: a Linear layer")
-
-
-def _int_at_least(value: object, low: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _positive(value: object) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )

@@ -10,6 +10,8 @@ gradients before the noise; addition commutes, so the gradient transform of
 function as the records (:func:`~leakbench.training.clipping.clip_factors`, looked up at
 call time), so a trainer whose clipping is broken inserts it unclipped. A per-step callback
 records the coordinate after every step, the iterates the accountant's threat model releases.
+Several canaries, each in its own coordinate (the one-run audit of Steinke, Nasr and
+Jagielski 2023), are one :class:`DiracCanary` whose index is a tuple of index tensors.
 """
 
 from __future__ import annotations
@@ -25,24 +27,26 @@ from leakbench.training.hooks import Hooks, Progress, Tensors
 
 @dataclass
 class DiracCanary:
-    """Insert a Dirac gradient canary into K stacked models and record its coordinate.
+    """Insert Dirac gradient canaries into K stacked models and record their coordinates.
 
     Attributes:
         param: the parameter's name in the single module (e.g. ``"1.weight"``).
-        index: the coordinate within one model's parameter.
-        sampled: bool ``[K, T]``, whether model k's canary is in step t's batch (all false
-            for a model trained without it).
+        index: the coordinate within one model's parameter: a tuple of ints (one canary),
+            or of equal-length 1-d index tensors (m canaries, one coordinate each).
+        sampled: bool ``[K, T]`` (one canary) or ``[K, T, m]``, whether model k's canary
+            is in step t's batch (all false for a canary the model is trained without).
         norm: r, the canary gradient's norm before clipping.
         max_norm: C, the clipping norm the records are clipped to.
         scale: what the trainer multiplies the noisy gradient sum by, ``1 / (q n)``.
-        trajectory: the coordinate of each model after each step so far, ``[K]`` each.
+        trajectory: the coordinates of each model after each step so far, ``[K]`` (or
+            ``[K, m]``) each.
 
     Raises:
         ConfigError: if the norms or the scale are not positive.
     """
 
     param: str
-    index: tuple[int, ...]
+    index: tuple[int, ...] | tuple[torch.Tensor, ...]
     sampled: torch.Tensor
     norm: float
     max_norm: float
@@ -88,7 +92,7 @@ class DiracCanary:
         return Hooks(grad_transform=self.insert, callback=self.observe, every="step")
 
     def updates(self, initial: torch.Tensor) -> torch.Tensor:
-        """Each step's change of the coordinate, float64 ``[K, T]``, from the models'
-        initial values ``initial`` ``[K]``."""
+        """Each step's change of the coordinates, float64 ``[K, T]`` (or ``[K, T, m]``), from
+        the models' initial values ``initial`` ``[K]`` (or ``[K, m]``)."""
         path = torch.stack([initial.to(torch.float64), *self.trajectory], dim=1)
         return path.diff(dim=1)
