@@ -1,4 +1,5 @@
-"""Membership ROC and per-class precision figures, saved as PNG and PDF whose bytes depend only on the data.
+"""Membership ROC and per-class precision figures, saved as PNG and PDF whose bytes depend
+only on the data.
 
 Determinism: figures are drawn and saved under matplotlib's built-in default style plus
 :data:`STYLE` (a bundled font, a fixed dpi), so a user's ``matplotlibrc`` cannot change

@@ -171,12 +171,8 @@ def make_shadow_records(
     shadow_in, shadow_out = block_masks(shadows, count)
     stats: dict[str, float] = {}
     if shadow_data.kind == "noisy":
-        rows = np.concatenate(
-            [
-                np.concatenate([np.flatnonzero(m[k])[:count] for m in (splits.shadow_in, splits.shadow_out)])
-                for k in range(shadows)
-            ]
-        )
+        masks = (splits.shadow_in, splits.shadow_out)
+        rows = np.concatenate([np.flatnonzero(m[k])[:count] for k in range(shadows) for m in masks])
         records = add_noise(flat[rows], rate=float(shadow_data.rate), reference=flat[held], rng=rng)
         labels = y[rows]
         stats["changed_fraction"] = float(np.mean(records != flat[rows]))
