@@ -234,7 +234,7 @@ def test_table_has_a_shadow_data_column():
     [
         ({"shadow_data": ["real", "gan"]}, r"membership\.grid\.0\.shadow_data\.1: 'gan' is not allowed; allowed: real, noisy"),  # noqa: E501
         ({"shadow_data": ["real", "noisy1.5"]}, r"shadow_data\.1: 'noisy1\.5' is not allowed; allowed: .*0 < rate < 1"),  # noqa: E501
-        ({"shadow_data": ["real", "noisy0"]}, r"shadow_data\.1: 'noisy0' is not allowed"),  # noqa: E501
+        ({"shadow_data": ["real", "noisy0"]}, r"shadow_data\.1: 'noisy0' is not allowed"),
         ({"shadow_data": ["marginal"]}, r"membership\.grid\.0\.shadow_data: \['marginal'\] is not allowed; allowed: a list that holds 'real'"),  # noqa: E501
         ({"synthesis": {"k_min": 9, "k_max": 8}}, r"synthesis\.k_min: 9 is not allowed; allowed: 1 to k_max \(8\)"),  # noqa: E501
         ({"synthesis": {"conf_min": 1.5}}, r"membership\.grid\.0\.synthesis\.conf_min: 1\.5 is greater than the maximum of 1"),  # noqa: E501

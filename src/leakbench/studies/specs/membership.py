@@ -21,7 +21,10 @@ def cells(config: Mapping[str, Any]) -> list[CellId]:
 SPEC = StudySpec(
     name="membership",
     description="Membership inference with shadow models, and threshold baselines",
-    reference="Shokri et al. 2017 (S&P), sections V-VI (V-C: shadow data); Salem et al. 2019; Yeom et al. 2018",
+    reference=(
+        "Shokri et al. 2017 (S&P), sections V-VI (V-C: shadow data); Salem et al. 2019; "
+        "Yeom et al. 2018"
+    ),
     schema="membership.schema.yaml",
     rules="membership.smk",
     category="Membership inference",
