@@ -22,7 +22,7 @@ from leakbench.data.pool import Pool
 from leakbench.seeding import derive_seed
 from leakbench.studies.shadow_data import ShadowRecords
 from leakbench.studies.splits import MembershipSplits
-from leakbench.training import StackedModels, predict_logits
+from leakbench.training import StackedModels, logits_function, predict_logits
 
 STUDY = "membership"
 
@@ -85,8 +85,10 @@ def prediction_api(target: StackedModels) -> Callable[[np.ndarray], np.ndarray]:
     """The black-box prediction API of a one-model target: records -> softmax of its
     logits (what the adversary of Shokri et al. 2017 sees, section III)."""
 
+    logits = logits_function(target)
+
     def predict(records: np.ndarray) -> np.ndarray:
-        return softmax(predict_logits(target, records)[0])
+        return softmax(logits(records)[0])
 
     return predict
 
