@@ -2,7 +2,8 @@
 # -> query -> one job per attack -> table and figures.
 # Each grid row has the privacy variant nodp; the rows privacy.cells lists have every one.
 # A row's non-real shadow-data variants (section V-C) generate the shadows' records, train
-# the shadows on them and run the attacks that use shadows, at nodp.
+# the shadows on them and query them in one job, then run the attacks that use shadows, at
+# nodp.
 MEMBERSHIP = "results/models/membership/{dataset}/{variant}"
 MEMBERSHIP_ATTACKS = "results/attacks/membership/{dataset}/{variant}/{privacy}"
 MEMBERSHIP_PLOTS = "results/plots/membership/{dataset}/{variant}/{privacy}"
@@ -97,8 +98,10 @@ rule shadow_data_membership:
         code=imports_of("shadow_data_membership.py"),
         pool="results/data/{dataset}/pool.npz",
         splits=f"{MEMBERSHIP}/splits.npz",
+        outputs="results/attacks/membership/{dataset}/{variant}/nodp/outputs.npz",
     output:
-        f"{SHADOW_DATA}/records.npz",
+        records=f"{SHADOW_DATA}/records.npz",
+        outputs=f"{SHADOW_DATA_ATTACKS}/outputs.npz",
     params:
         row=row_of("membership"),
         seed=config["seed"],
@@ -106,47 +109,11 @@ rule shadow_data_membership:
         "results/logs/shadow_data_membership/{dataset}/{variant}/{shadow_data}.log",
     benchmark:
         "results/benchmarks/shadow_data_membership/{dataset}/{variant}/{shadow_data}.tsv"
-    conda:
-        ENV
-    script:
-        "../scripts/shadow_data_membership.py"
-
-
-rule train_shadow_data_membership:
-    input:
-        code=imports_of("train_shadow_data_membership.py"),
-        pool="results/data/{dataset}/pool.npz",
-        shadow_data=f"{SHADOW_DATA}/records.npz",
-    output:
-        f"{SHADOW_DATA}/shadow.safetensors",
-    params:
-        row=row_of("membership"),
-        seed=config["seed"],
-    log:
-        "results/logs/train_shadow_data_membership/{dataset}/{variant}/{shadow_data}.log",
-    benchmark:
-        "results/benchmarks/train_shadow_data_membership/{dataset}/{variant}/{shadow_data}.tsv"
     threads: 1
     conda:
         ENV
     script:
-        "../scripts/train_shadow_data_membership.py"
-
-
-rule query_shadow_data_membership:
-    input:
-        code=imports_of("query_shadow_data_membership.py"),
-        outputs="results/attacks/membership/{dataset}/{variant}/nodp/outputs.npz",
-        shadow_data=f"{SHADOW_DATA}/records.npz",
-        shadows=f"{SHADOW_DATA}/shadow.safetensors",
-    output:
-        f"{SHADOW_DATA_ATTACKS}/outputs.npz",
-    log:
-        "results/logs/query_shadow_data_membership/{dataset}/{variant}/{shadow_data}.log",
-    conda:
-        ENV
-    script:
-        "../scripts/query_shadow_data_membership.py"
+        "../scripts/shadow_data_membership.py"
 
 
 use rule attack_membership as attack_shadow_data_membership with:

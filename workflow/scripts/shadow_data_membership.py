@@ -1,4 +1,4 @@
-"""Adapter: generate one non-real shadow-data variant's records of a grid row."""
+"""Adapter: one non-real shadow-data variant of a grid row: records, shadows, outputs."""
 
 from leakbench.runlog import log_to
 from leakbench.steps import membership
@@ -6,4 +6,4 @@ from leakbench.steps.context import from_snakemake
 
 log_to(snakemake.log[0])
 job, files = from_snakemake(snakemake)
-membership.generate_shadow_data(job=job, files=files)
+membership.shadow_data(job=job, files=files)

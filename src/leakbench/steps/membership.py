@@ -16,7 +16,7 @@ from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies import membership
-from leakbench.studies.shadow_data import ShadowRecords, make_shadow_records
+from leakbench.studies.shadow_data import make_shadow_records
 from leakbench.studies.splits import MembershipSplits, make_splits
 from leakbench.studies.synthesis import SynthesisParams
 from leakbench.training import (
@@ -76,15 +76,17 @@ def _train(
     )
 
 
-def generate_shadow_data(*, job: Job, files: Files) -> None:
-    """Generate the shadows' records of a non-real shadow-data variant of a grid row
-    (:func:`leakbench.studies.shadow_data.make_shadow_records`); ``synthetic`` queries the
-    row's target (input ``target``) through its prediction API, softmax of the logits."""
+def shadow_data(*, job: Job, files: Files) -> None:
+    """A non-real shadow-data variant of a grid row, in one job: generate the shadows'
+    records (:func:`leakbench.studies.shadow_data.make_shadow_records`; ``synthetic``
+    queries the row's target, input ``target``, through its prediction API), train every
+    shadow on its own (one stacked run) and save the records (output ``records``) and the
+    study outputs: the row's real outputs (input ``outputs``) with the shadows' rows on
+    their generated records (output ``outputs``)."""
     configure_torch()
     dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
     name = job.wildcard("shadow_data")
     data = Pool.load(files.input("pool"))
-    splits = MembershipSplits.from_arrays(read_npz(files.input("splits")))
     kind = ShadowData.parse(name)
     target = load_models(files.input("target")) if kind.kind == "synthetic" else None
     records = make_shadow_records(
@@ -92,51 +94,25 @@ def generate_shadow_data(*, job: Job, files: Files) -> None:
         x=data.x,
         y=data.y,
         num_classes=data.num_classes,
-        splits=splits,
+        splits=MembershipSplits.from_arrays(read_npz(files.input("splits"))),
         count=job.row["shadow_records"] or job.row["members"],
         synthesis=SynthesisParams(**job.row["synthesis"]),
         predict=None if target is None else membership.prediction_api(target),
         seed=derive_seed(job.config_seed, STUDY, dataset, variant, "shadow_data", name),
     )
-    write_npz(files.output(), **records.arrays())
-
-
-def train_on_shadow_data(*, job: Job, files: Files) -> None:
-    """Train every shadow of a grid row (one stacked job) on its generated records."""
-    configure_torch()
-    records = ShadowRecords.from_arrays(read_npz(files.input("shadow_data")))
-    classes = Pool.load(files.input("pool")).num_classes
-    models = _train(
-        job=job, role="shadow", x=records.x, y=records.y, classes=classes, keep=records.shadow_in
+    shadows = _train(
+        job=job,
+        role="shadow",
+        x=records.x,
+        y=records.y,
+        classes=data.num_classes,
+        keep=records.shadow_in,
     )
-    save_models(files.output(), models)
-
-
-def query_shadow_data(*, job: Job, files: Files) -> None:
-    """Save the study outputs of a shadow-data variant: the row's real outputs with the
-    shadows' rows on their generated records."""
-    configure_torch()
     outputs = membership.query_shadow_records(
-        outputs=read_npz(files.input("outputs")),
-        records=ShadowRecords.from_arrays(read_npz(files.input("shadow_data"))),
-        shadows=load_models(files.input("shadows")),
+        outputs=read_npz(files.input("outputs")), records=records, shadows=shadows
     )
-    write_npz(files.output(), **outputs)
-
-
-def query(*, job: Job, files: Files) -> None:
-    """Save every model output the study's attacks need."""
-    configure_torch()
-    dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
-    outputs = membership.query_models(
-        pool=Pool.load(files.input("pool")),
-        splits=MembershipSplits.from_arrays(read_npz(files.input("splits"))),
-        target=load_models(files.input("target")),
-        shadows=load_models(files.input("shadows")),
-        noise_queries=job.setting("noise_queries"),
-        seed=derive_seed(job.config_seed, STUDY, dataset, variant, "noise"),
-    )
-    write_npz(files.output(), **outputs)
+    write_npz(files.output("records"), **records.arrays())
+    write_npz(files.output("outputs"), **outputs)
 
 
 def attack(*, job: Job, files: Files) -> None:

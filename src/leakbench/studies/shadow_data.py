@@ -4,10 +4,11 @@ A grid row's shadow models train on one of (:class:`leakbench.names.ShadowData`)
 
 * ``real``: the disjoint real records of :mod:`leakbench.studies.splits` (nothing here);
 * ``noisy<rate>``: each shadow's own real in- and out-records, every feature changed
-  independently with probability ``rate`` (:func:`add_noise`): a binary feature is flipped,
-  the paper's procedure ("Noisy real data"); any other feature is replaced by a draw from
-  its marginal over the adversary's records (not in the paper, whose noisy data sets are
-  all binary). Labels stay the original ones;
+  independently with probability ``rate`` (:func:`add_noise`): flipped when the data set
+  is binary, the paper's procedure ("Noisy real data"); in a data set with other values
+  (images, Adult's scaled columns) replaced by a draw from its marginal over the
+  adversary's records (not in the paper, whose noisy data sets are all binary). Labels
+  stay the original ones;
 * ``marginal``: records drawn feature by feature, independently, from the class-conditional
   marginals of the adversary's records (the shadow side of the pool), labels drawn from the
   adversary's class frequencies (:func:`sample_marginals`; "Statistics-based synthesis");
@@ -56,18 +57,6 @@ class ShadowRecords:
             **stats,
         }
 
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> ShadowRecords:
-        """Inverse of :meth:`arrays`."""
-        stats = {k[5:]: float(v) for k, v in arrays.items() if k.startswith("stat.")}
-        return cls(
-            arrays["x"],
-            arrays["y"].astype(np.int64),
-            arrays["shadow_in"].astype(bool),
-            arrays["shadow_out"].astype(bool),
-            stats,
-        )
-
 
 def check_row(key: str, row: Mapping[str, Any]) -> None:
     """Refuse a grid row's shadow-data settings the schema cannot judge.
@@ -96,9 +85,9 @@ def add_noise(
     x: np.ndarray, *, rate: float, reference: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """``x`` ``[n, d]`` with each feature changed independently with probability ``rate``:
-    a binary column (0/1 in ``reference``) flipped, any other replaced by the value of a
-    random ``reference`` record in that column."""
-    binary = np.all((reference == 0) | (reference == 1), axis=0)
+    flipped when the data is binary (every value of ``reference`` 0 or 1), else replaced
+    by the value of a random ``reference`` record in that column."""
+    binary = bool(np.all((reference == 0) | (reference == 1)))
     change = rng.random(x.shape) < rate
     donors = reference[rng.integers(len(reference), size=x.shape), np.arange(x.shape[1])]
     changed = np.where(binary, 1 - x, donors)

@@ -14,8 +14,8 @@ confidence, by hill climbing on the target's black-box prediction vector:
 
 Here the chains run as one batch (one query of the batch per iteration; every chain's draws
 come from one seeded generator, so the result depends on the seed only). A feature's domain
-is what the adversary knows of the input format: {0, 1} for a binary feature, else the
-interval between the smallest and largest value it takes.
+is what the adversary knows of the input format: {0, 1} for every feature of binary data,
+else the interval between the smallest and largest value the feature takes.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ class Domain:
 
     @classmethod
     def of(cls, x: np.ndarray) -> Domain:
-        """The domains the columns of ``x`` ``[n, d]`` span."""
-        binary = np.all((x == 0) | (x == 1), axis=0)
+        """The domains the columns of ``x`` ``[n, d]`` span (binary when every value is 0
+        or 1, so a column that happens to hold one value keeps it)."""
+        binary = np.full(x.shape[1], bool(np.all((x == 0) | (x == 1))))
         return cls(binary, x.min(axis=0).astype(np.float32), x.max(axis=0).astype(np.float32))
 
     def draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:

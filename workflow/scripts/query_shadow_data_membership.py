@@ -1,9 +1,0 @@
-"""Adapter: the study outputs of a shadow-data variant."""
-
-from leakbench.runlog import log_to
-from leakbench.steps import membership
-from leakbench.steps.context import from_snakemake
-
-log_to(snakemake.log[0])
-job, files = from_snakemake(snakemake)
-membership.query_shadow_data(job=job, files=files)
