@@ -205,7 +205,7 @@ def precision_cdf_figure(*, precisions: Mapping[str, Mapping[str, ArrayLike]]) -
                     linewidth=1.2,
                     label=f"{label} (mean {values.mean():.3f})",
                 )
-            ax.set_xlim(0, 1)
+            ax.set_xlim(0, 1.02)
             ax.set_ylim(0, 1.02)
             ax.grid(True, linewidth=0.3)
             ax.set_title(panel)

@@ -76,6 +76,21 @@ def _train(
     )
 
 
+def query(*, job: Job, files: Files) -> None:
+    """Save every model output the study's attacks need."""
+    configure_torch()
+    dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
+    outputs = membership.query_models(
+        pool=Pool.load(files.input("pool")),
+        splits=MembershipSplits.from_arrays(read_npz(files.input("splits"))),
+        target=load_models(files.input("target")),
+        shadows=load_models(files.input("shadows")),
+        noise_queries=job.setting("noise_queries"),
+        seed=derive_seed(job.config_seed, STUDY, dataset, variant, "noise"),
+    )
+    write_npz(files.output(), **outputs)
+
+
 def shadow_data(*, job: Job, files: Files) -> None:
     """A non-real shadow-data variant of a grid row, in one job: generate the shadows'
     records (:func:`leakbench.studies.shadow_data.make_shadow_records`; ``synthetic``
