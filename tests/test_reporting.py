@@ -78,18 +78,18 @@ def records():
 
 
 EXPECTED_CSV = """\
-dataset,variant,attack,auc,tpr_at_fpr_0.01,tpr_at_fpr_0.001,precision,recall,balanced_accuracy,target_train_accuracy,target_test_accuracy,generalisation_gap
-adult,default,confidence,0.5000,0.0100,0.0010,0.5000,1.0000,0.5000,0.8500,0.8000,0.0500
-adult,default,shokri,0.1235,0.0100,0.0010,,0.5000,0.5000,0.8000,0.8000,0.0000
-mnist5k,default,loss,0.7124,0.0100,0.0010,0.5000,0.5000,0.5000,1.0000,0.7500,0.2500
+dataset,variant,shadow_data,attack,auc,tpr_at_fpr_0.01,tpr_at_fpr_0.001,precision,recall,balanced_accuracy,target_train_accuracy,target_test_accuracy,generalisation_gap
+adult,default,real,confidence,0.5000,0.0100,0.0010,0.5000,1.0000,0.5000,0.8500,0.8000,0.0500
+adult,default,real,shokri,0.1235,0.0100,0.0010,,0.5000,0.5000,0.8000,0.8000,0.0000
+mnist5k,default,real,loss,0.7124,0.0100,0.0010,0.5000,0.5000,0.5000,1.0000,0.7500,0.2500
 """
 
 EXPECTED_MD = """\
-| dataset | variant | attack     |    auc | tpr_at_fpr_0.01 | tpr_at_fpr_0.001 | precision | recall | balanced_accuracy | target_train_accuracy | target_test_accuracy | generalisation_gap |
-| :------ | :------ | :--------- | -----: | --------------: | ---------------: | --------: | -----: | ----------------: | --------------------: | -------------------: | -----------------: |
-| adult   | default | confidence | 0.5000 |          0.0100 |           0.0010 |    0.5000 | 1.0000 |            0.5000 |                0.8500 |               0.8000 |             0.0500 |
-| adult   | default | shokri     | 0.1235 |          0.0100 |           0.0010 |       n/a | 0.5000 |            0.5000 |                0.8000 |               0.8000 |             0.0000 |
-| mnist5k | default | loss       | 0.7124 |          0.0100 |           0.0010 |    0.5000 | 0.5000 |            0.5000 |                1.0000 |               0.7500 |             0.2500 |
+| dataset | variant | shadow_data | attack     |    auc | tpr_at_fpr_0.01 | tpr_at_fpr_0.001 | precision | recall | balanced_accuracy | target_train_accuracy | target_test_accuracy | generalisation_gap |
+| :------ | :------ | :---------- | :--------- | -----: | --------------: | ---------------: | --------: | -----: | ----------------: | --------------------: | -------------------: | -----------------: |
+| adult   | default | real        | confidence | 0.5000 |          0.0100 |           0.0010 |    0.5000 | 1.0000 |            0.5000 |                0.8500 |               0.8000 |             0.0500 |
+| adult   | default | real        | shokri     | 0.1235 |          0.0100 |           0.0010 |       n/a | 0.5000 |            0.5000 |                0.8000 |               0.8000 |             0.0000 |
+| mnist5k | default | real        | loss       | 0.7124 |          0.0100 |           0.0010 |    0.5000 | 0.5000 |            0.5000 |                1.0000 |               0.7500 |             0.2500 |
 """  # noqa: E501
 
 
@@ -122,7 +122,7 @@ def test_writers_write_the_text_atomically(records, tmp_path):
     write_table_md(table=table, path=tmp_path / "t.md", digits=2)
     assert (tmp_path / "t.csv").read_text() == EXPECTED_CSV
     md = (tmp_path / "t.md").read_text()
-    assert "| adult   | default | shokri     | 0.12 |" in md
+    assert "| adult   | default | real        | shokri     | 0.12 |" in md
     assert "0.1235" not in md
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.md"]
 

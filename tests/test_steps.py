@@ -126,7 +126,7 @@ def test_membership_attack_writes_the_record_computed_by_hand(tmp_path):
         "dataset": "purchase_synth",
         "variant": "logreg",
         "attack": "loss",
-        "grid": {**row, "shadows": 2, "attack_params": {}},
+        "grid": {**row, "shadow_data": "real", "shadows": 2, "attack_params": {}},
         "seeds": {"config": 7, "attack": attack_seed},
         "metrics": {
             "auc": 0.75,

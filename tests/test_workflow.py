@@ -15,6 +15,7 @@ import pytest
 import yaml
 from conftest import digests, snakemake
 
+from leakbench.attacks import get_attack
 from leakbench.config import load_config
 from leakbench.reporting.records import MetricsRecord
 from leakbench.studies.specs import STUDIES
@@ -73,6 +74,13 @@ def _cells(repo_root):
     dp_rows = len(config["privacy"]["cells"]["membership"])
     attacks = len(config["membership"]["attacks"])
     membership = (len(config["membership"]["grid"]) + private * dp_rows) * attacks
+    # each non-real shadow-data variant of a row runs the attacks that train on shadows
+    shadow_attacks = [a for a in config["membership"]["attacks"] if get_attack(a).needs_shadows]
+    generated = sum(
+        len([name for name in row.get("shadow_data", ["real"]) if name != "real"])
+        for row in config["membership"]["grid"]
+    )
+    membership += generated * len(shadow_attacks)
     study = config["property_poisoning"]
     groups = len(study["properties"]) * len(study["models"])
     rates = len(study["poison_rates"])
@@ -243,3 +251,21 @@ def test_default_config_audits_stay_below_the_accountant(repo_root, tmp_path):
             assert metrics["epsilon_lower"] <= metrics["accountant_epsilon"], target
             assert 0 <= metrics["optimal"] <= metrics["accountant_epsilon"], target
     assert finite == sum(1 for e in section["epsilons"] if e != float("inf"))
+
+
+def test_shadow_data_variants_record_their_cost_and_share_the_target(runs):
+    """The tiny row's non-real shadow-data variants (Shokri et al. section V-C) run the
+    shadow-model attack against the same target as its real shadows; model-based synthesis
+    records its target queries per accepted record and its acceptance rate."""
+    summary = json.loads((runs["1"] / "results/metrics/membership.json").read_text())
+    cells = summary["purchase_synth"]
+    for name in ("noisy0.1", "marginal", "synthetic"):
+        shokri = cells[f"tiny+{name}"]["shokri"]
+        real = cells["tiny"]["shokri"]
+        assert shokri["target_test_accuracy"] == real["target_test_accuracy"], name
+    synthetic = cells["tiny+synthetic"]["shokri"]
+    assert synthetic["shadow_data.queries_per_record"] >= 1
+    assert 0 < synthetic["shadow_data.acceptance_rate"] <= 1
+    assert abs(cells["tiny+noisy0.1"]["shokri"]["shadow_data.changed_fraction"] - 0.1) < 0.02
+    table = (runs["1"] / "results/tables/membership.csv").read_text()
+    assert "purchase_synth,tiny,synthetic,shokri," in table

@@ -104,6 +104,7 @@ def _check_membership(study: Mapping[str, Any]) -> None:
     from leakbench.attacks import ATTACKS
     from leakbench.data.registry import DATASETS
     from leakbench.models import ARCHITECTURES
+    from leakbench.studies.shadow_data import check_row as check_shadow_data
 
     for name in study["attacks"]:
         if name not in ATTACKS:
@@ -118,6 +119,7 @@ def _check_membership(study: Mapping[str, Any]) -> None:
         if row["arch"] not in ARCHITECTURES:
             raise UnknownNameError(f"membership.grid.{i}.arch", row["arch"], ARCHITECTURES)
         _check_model(f"membership.grid.{i}", row, DATASETS[row["dataset"]])
+        check_shadow_data(f"membership.grid.{i}", row)
         cell = (row["dataset"], row["variant"])
         if cell in seen:
             raise ConfigError(

@@ -188,6 +188,29 @@ def precision(*, predictions: np.ndarray, member: np.ndarray) -> float:
     return tp / (tp + fp) if tp + fp else 0.0
 
 
+def per_class_precision(
+    *, predictions: np.ndarray, member: np.ndarray, labels: np.ndarray
+) -> dict[int, float]:
+    """:func:`precision` within each class: TP_c / (TP_c + FP_c) over the records of true
+    label c, for every class with at least one record predicted a member (elsewhere it is
+    0/0 and left out).
+
+    The per-class precision whose cumulative distribution over classes Shokri et al. 2017
+    (IEEE S&P) plot in section VI, Figs. 4, 8 and 9.
+    """
+    m = _member(member)
+    p = _predictions(predictions, m.size)
+    labels = np.asarray(labels)
+    if labels.shape != m.shape:
+        raise ConfigError(f"labels: shape {labels.shape} is not allowed; allowed: {m.shape}")
+    out: dict[int, float] = {}
+    for c in np.unique(labels):
+        named = p & (labels == c)
+        if named.any():
+            out[int(c)] = float((named & m).sum() / named.sum())
+    return out
+
+
 def recall(*, predictions: np.ndarray, member: np.ndarray) -> float:
     """TP / (TP + FN): the fraction of members predicted members, i.e. the TPR.
 

@@ -10,7 +10,11 @@ here; every other module formats and parses them through these types, never by h
 * a ratio pair of the property-poisoning study is ``<t0>-<t1>`` (``0.1-0.25``):
   :class:`RatioPair`;
 * a cell, one group of models a study trains together, is its path parts joined by ``/``
-  (``purchase_synth/mlp128``, ``sex/0.1-0.25/logreg``): :class:`CellId`.
+  (``purchase_synth/mlp128``, ``sex/0.1-0.25/logreg``): :class:`CellId`;
+* a membership shadow-data variant is ``real``, ``noisy<rate>`` (``noisy0.1``), ``marginal``
+  or ``synthetic`` (:class:`ShadowData`); a record of a non-real variant is labelled
+  ``<variant>+<shadow data>`` (``mlp128+noisy0.1``): :func:`shadow_label` and
+  :func:`parse_shadow_label`.
 
 This is a leaf module: it imports nothing from leakbench but the errors.
 """
@@ -31,6 +35,11 @@ _EPSILON = r"eps(?P<epsilon>[0-9][0-9.e+-]*)"
 _PRIVACY = re.compile(rf"{NO_DP}|{_EPSILON}")
 _LABEL = re.compile(rf"(?P<variant>.+)\.{_EPSILON}")
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+_SHADOW_DATA = re.compile(r"real|noisy(?P<rate>[0-9.]+)|marginal|synthetic")
+SHADOW_DATA_ALLOWED = "real, noisy<rate> with 0 < rate < 1 (noisy0.1), marginal, synthetic"
+REAL = "real"
+SHADOW_DATA_PATTERN = r"noisy[0-9.]+|marginal|synthetic"
+"""The non-real shadow-data names (the ``shadow_data`` wildcard of the membership rules)."""
 
 
 def privacy_name(epsilon: float) -> str:
@@ -140,3 +149,56 @@ class CellId:
     def wildcards(self) -> Mapping[str, str]:
         """``{key: value}``, as Snakemake's wildcards of the cell's jobs."""
         return dict(zip(self.keys, self.values, strict=True))
+
+
+@dataclass(frozen=True)
+class ShadowData:
+    """What a membership grid row's shadow models train on (Shokri et al. 2017, section V-C).
+
+    Attributes:
+        kind: ``real`` (disjoint real records), ``noisy`` (real records with noise),
+            ``marginal`` (drawn from per-feature marginals) or ``synthetic`` (hill climbing
+            against the target, Algorithm 1).
+        rate: the noise rate of ``noisy`` (0 < rate < 1); None for the other kinds.
+    """
+
+    kind: str
+    rate: float | None = None
+
+    def __str__(self) -> str:
+        return f"noisy{self.rate:g}" if self.kind == "noisy" else self.kind
+
+    @classmethod
+    def parse(cls, text: str, *, key: str = "shadow_data") -> ShadowData:
+        """The variant a config or path names (``real``, ``noisy0.2``, ``marginal``,
+        ``synthetic``).
+
+        Raises:
+            ConfigError: naming ``key``, the value and the allowed names, for an unknown
+                name or a noise rate outside (0, 1).
+        """
+        match = _SHADOW_DATA.fullmatch(text) if isinstance(text, str) else None
+        rate = None
+        if match is not None and match["rate"] is not None:
+            try:
+                rate = float(match["rate"])
+            except ValueError:
+                match = None
+            else:
+                if not 0 < rate < 1 or f"noisy{rate:g}" != text:
+                    match = None
+        if match is None:
+            raise ConfigError(f"{key}: {text!r} is not allowed; allowed: {SHADOW_DATA_ALLOWED}")
+        return cls(text if rate is None else "noisy", rate)
+
+
+def shadow_label(variant: str, shadow_data: str) -> str:
+    """A membership record's variant label: the grid variant for ``real`` shadow data,
+    ``<variant>+<shadow data>`` otherwise (grid variants hold no ``+``)."""
+    return variant if shadow_data == REAL else f"{variant}+{shadow_data}"
+
+
+def parse_shadow_label(label: str) -> tuple[str, str]:
+    """``(variant, shadow data)`` of a :func:`shadow_label`."""
+    variant, plus, shadow_data = label.partition("+")
+    return (variant, shadow_data) if plus else (label, REAL)

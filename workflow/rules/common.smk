@@ -4,6 +4,7 @@ from pathlib import Path
 
 from leakbench.codeinputs import library_files
 from leakbench.config import check_names, load_schema, validate_schema
+from leakbench.names import REAL, SHADOW_DATA_PATTERN
 from leakbench.studies.specs import STUDIES
 
 ROOT = Path(workflow.basedir)
@@ -32,6 +33,7 @@ wildcard_constraints:
     rate="[0-9][0-9.e-]*",
     privacy="nodp|eps[0-9][0-9.e+-]*",
     part="[0-9]+",
+    shadow_data=SHADOW_DATA_PATTERN,
 
 
 # A job killed by SIGKILL leaves the temporary of its atomic write beside the target; a
@@ -123,6 +125,35 @@ def data_options(wildcards):
 def attack_params(wildcards):
     """The configured keyword parameters of the job's attack."""
     return config["membership"]["attack_params"].get(wildcards.attack, {})
+
+
+def shadow_attacks():
+    """The configured membership attacks that train on shadow models."""
+    from leakbench.attacks import get_attack
+
+    return [a for a in config["membership"]["attacks"] if get_attack(a).needs_shadows]
+
+
+def membership_cells(real, generated):
+    """Every nodp cell of the membership study: ``real`` for each grid row and attack, then
+    ``generated`` for each row's non-real shadow-data variant and each attack on shadows."""
+    cells = expand_grid(real, "membership", attack=config["membership"]["attacks"], privacy="nodp")
+    for row in grid("membership"):
+        cells += expand(
+            generated,
+            dataset=row["dataset"],
+            variant=row["variant"],
+            shadow_data=[name for name in row["shadow_data"] if name != REAL],
+            attack=shadow_attacks(),
+        )
+    return cells
+
+
+def synthesis_target(wildcards):
+    """The row's target, which model-based synthesis queries (``synthetic`` only)."""
+    if wildcards.shadow_data != "synthetic":
+        return {}
+    return {"target": expand(f"{MEMBERSHIP}/nodp/target.safetensors", **wildcards)[0]}
 
 
 def lira_parts(wildcards):

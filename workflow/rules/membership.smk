@@ -1,9 +1,15 @@
 # Membership inference (Shokri et al. 2017): split -> train target and shadows (stacked)
-# -> query -> one job per attack -> table and figure.
+# -> query -> one job per attack -> table and figures.
 # Each grid row has the privacy variant nodp; the rows privacy.cells lists have every one.
+# A row's non-real shadow-data variants (section V-C) generate the shadows' records, train
+# the shadows on them and query them in one job, then run the attacks that use shadows, at
+# nodp.
 MEMBERSHIP = "results/models/membership/{dataset}/{variant}"
 MEMBERSHIP_ATTACKS = "results/attacks/membership/{dataset}/{variant}/{privacy}"
 MEMBERSHIP_PLOTS = "results/plots/membership/{dataset}/{variant}/{privacy}"
+SHADOW_DATA = f"{MEMBERSHIP}/nodp/shadow_data/{{shadow_data}}"
+SHADOW_DATA_ATTACKS = "results/attacks/membership/{dataset}/{variant}/nodp/shadow_data/{shadow_data}"
+SHADOW_DATA_PLOTS = "results/plots/membership/{dataset}/{variant}/nodp/shadow_data/{shadow_data}"
 
 
 rule split_membership:
@@ -86,20 +92,54 @@ rule attack_membership:
         "../scripts/attack_membership.py"
 
 
+rule shadow_data_membership:
+    input:
+        unpack(synthesis_target),
+        code=imports_of("shadow_data_membership.py"),
+        pool="results/data/{dataset}/pool.npz",
+        splits=f"{MEMBERSHIP}/splits.npz",
+        outputs="results/attacks/membership/{dataset}/{variant}/nodp/outputs.npz",
+    output:
+        records=f"{SHADOW_DATA}/records.npz",
+        outputs=f"{SHADOW_DATA_ATTACKS}/outputs.npz",
+    params:
+        row=row_of("membership"),
+        seed=config["seed"],
+    log:
+        "results/logs/shadow_data_membership/{dataset}/{variant}/{shadow_data}.log",
+    benchmark:
+        "results/benchmarks/shadow_data_membership/{dataset}/{variant}/{shadow_data}.tsv"
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../scripts/shadow_data_membership.py"
+
+
+use rule attack_membership as attack_shadow_data_membership with:
+    input:
+        code=imports_of("attack_membership.py"),
+        outputs=f"{SHADOW_DATA_ATTACKS}/outputs.npz",
+    output:
+        metrics=f"{SHADOW_DATA_ATTACKS}/{{attack}}.json",
+        scores=f"{SHADOW_DATA_ATTACKS}/{{attack}}.scores.npz",
+        roc=f"{SHADOW_DATA_PLOTS}/{{attack}}.roc.csv",
+    log:
+        "results/logs/attack_shadow_data_membership/{dataset}/{variant}/{shadow_data}/{attack}.log",
+
+
 rule aggregate_membership:
     input:
         code=imports_of("aggregate_membership.py"),
-        metrics=expand_grid(
-            f"{MEMBERSHIP_ATTACKS}/{{attack}}.json",
-            "membership",
-            attack=config["membership"]["attacks"],
-            privacy="nodp",
+        metrics=membership_cells(
+            f"{MEMBERSHIP_ATTACKS}/{{attack}}.json", f"{SHADOW_DATA_ATTACKS}/{{attack}}.json"
         ),
-        rocs=expand_grid(
-            f"{MEMBERSHIP_PLOTS}/{{attack}}.roc.csv",
-            "membership",
-            attack=config["membership"]["attacks"],
-            privacy="nodp",
+        rocs=membership_cells(
+            f"{MEMBERSHIP_PLOTS}/{{attack}}.roc.csv", f"{SHADOW_DATA_PLOTS}/{{attack}}.roc.csv"
+        ),
+        scores=membership_cells(
+            f"{MEMBERSHIP_ATTACKS}/{{attack}}.scores.npz",
+            f"{SHADOW_DATA_ATTACKS}/{{attack}}.scores.npz",
         ),
     output:
         **study_outputs("membership"),

@@ -1,4 +1,5 @@
-"""Membership ROC figures, saved as PNG and PDF whose bytes depend only on the data.
+"""Membership ROC and per-class precision figures, saved as PNG and PDF whose bytes depend
+only on the data.
 
 Determinism: figures are drawn and saved under matplotlib's built-in default style plus
 :data:`STYLE` (a bundled font, a fixed dpi), so a user's ``matplotlibrc`` cannot change
@@ -163,6 +164,54 @@ def membership_roc_figure(
             ax.set_xlabel("false-positive rate")
             ax.legend(loc="lower right", fontsize=6)
         axes[0].set_ylabel("true-positive rate")
+    return figure
+
+
+def precision_cdf_figure(*, precisions: Mapping[str, Mapping[str, ArrayLike]]) -> Figure:
+    """Cumulative fraction of classes against per-class attack precision, one panel per
+    grid row and one step curve per shadow-data variant, as Shokri et al. 2017 (IEEE S&P)
+    Figs. 8 and 9: a point (x, y) says that a fraction y of the classes have precision at
+    most x (the empirical CDF, F(x) = #{c : p_c <= x} / #classes).
+
+    Args:
+        precisions: ``{panel: {label: per-class precisions}}`` (a panel is normally
+            ``dataset/variant``, a label the shadow-data variant); panels and curves are
+            ordered by name, and a label has the same colour in every panel.
+
+    Returns:
+        The figure, with an Agg canvas attached.
+    """
+    if not precisions or any(not curves for curves in precisions.values()):
+        raise RecordError("precisions: expected at least one panel, each with one curve")
+    labels = sorted({label for curves in precisions.values() for label in curves})
+    with matplotlib.style.context(["default", STYLE]):
+        colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        color = {label: colors[i % len(colors)] for i, label in enumerate(labels)}
+        figure = Figure(figsize=(PANEL_INCHES * len(precisions), PANEL_INCHES + 0.2))
+        FigureCanvasAgg(figure)
+        figure.set_layout_engine("constrained")
+        axes = figure.subplots(1, len(precisions), squeeze=False)[0]
+        for ax, panel in zip(axes, sorted(precisions), strict=True):
+            for label in sorted(precisions[panel]):
+                values = np.sort(np.asarray(precisions[panel][label], dtype=np.float64))
+                if values.size == 0:
+                    continue
+                steps = np.arange(1, values.size + 1) / values.size
+                ax.step(
+                    np.concatenate([[0.0], values, [1.0]]),
+                    np.concatenate([[0.0], steps, [1.0]]),
+                    where="post",
+                    color=color[label],
+                    linewidth=1.2,
+                    label=f"{label} (mean {values.mean():.3f})",
+                )
+            ax.set_xlim(0, 1.02)
+            ax.set_ylim(0, 1.02)
+            ax.grid(True, linewidth=0.3)
+            ax.set_title(panel)
+            ax.set_xlabel("attack precision")
+            ax.legend(loc="upper left", fontsize=6)
+        axes[0].set_ylabel("cumulative fraction of classes")
     return figure
 
 

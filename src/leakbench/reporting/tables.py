@@ -17,9 +17,10 @@ import pandas as pd
 from pandas.api.types import is_float_dtype
 
 from leakbench.io import write_text
+from leakbench.names import parse_shadow_label
 from leakbench.reporting.records import MetricsRecord, RecordError
 
-KEY_COLUMNS = ("dataset", "variant", "attack")
+KEY_COLUMNS = ("dataset", "variant", "shadow_data", "attack")
 MEMBERSHIP_METRICS = (
     "auc",
     "tpr_at_fpr_0.01",
@@ -50,7 +51,9 @@ def _metric(*, cell: str, metrics: Mapping[str, Any], key: str) -> float:
 
 
 def membership_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
-    """One row per (dataset, variant, attack) cell with the attack and target metrics.
+    """One row per (dataset, variant, shadow data, attack) cell with the attack and target
+    metrics; the shadow-data variant (Shokri et al. 2017, section V-C) is read from the
+    record's variant label (:func:`leakbench.names.parse_shadow_label`).
 
     The generalisation gap is target train accuracy minus target test accuracy, the
     overfitting measure Shokri et al. 2017 (S&P) relate to leakage in Sec. VI, "Effect of
@@ -62,13 +65,14 @@ def membership_table(*, records: Iterable[MetricsRecord]) -> pd.DataFrame:
 
     Returns:
         A frame with columns :data:`MEMBERSHIP_COLUMNS`, rows sorted by dataset, variant,
-        attack, and a fresh ``RangeIndex``.
+        shadow data, attack, and a fresh ``RangeIndex``.
     """
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, ...]] = set()
     for record in records:
         cell = record.cell_id
-        key = tuple(getattr(record, column) for column in KEY_COLUMNS)
+        variant, shadow_data = parse_shadow_label(record.variant)
+        key = (record.dataset, variant, shadow_data, record.attack)
         if key in seen:
             raise RecordError(f"{cell}: two records for {'/'.join(key)}; expected one per cell")
         seen.add(key)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from leakbench.io import write_json
-from leakbench.names import RatioPair
-from leakbench.reporting.figures import membership_roc_figure, read_roc_csv, save_figure
+import numpy as np
+
+from leakbench.attacks import get_attack
+from leakbench.io import read_npz, write_json
+from leakbench.metrics import per_class_precision
+from leakbench.names import RatioPair, parse_shadow_label
+from leakbench.reporting.figures import (
+    membership_roc_figure,
+    precision_cdf_figure,
+    read_roc_csv,
+    save_figure,
+)
 from leakbench.reporting.property import attack_figure, attack_table, regression_table
 from leakbench.reporting.records import MetricsRecord, load_records
 from leakbench.reporting.tables import membership_table, write_table_csv, write_table_md
@@ -31,9 +41,33 @@ def _panel(record: MetricsRecord, variants_per_dataset: dict[str, set[str]]) -> 
     return record.dataset, label
 
 
+def _class_precisions(
+    records: list[MetricsRecord], scores: list[Path]
+) -> dict[str, dict[str, np.ndarray]]:
+    """``{dataset/variant: {curve: per-class precisions}}`` of the records of attacks that
+    train on shadow models (``scores[i]``: record i's scores file); a curve is the
+    shadow-data variant, or ``shadow data/attack`` when several such attacks ran."""
+    shadow_attacks = {r.attack for r in records if get_attack(r.attack).needs_shadows}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for record, path in zip(records, scores, strict=True):
+        if record.attack not in shadow_attacks:
+            continue
+        variant, shadow_data = parse_shadow_label(record.variant)
+        data = read_npz(path)
+        per_class = per_class_precision(
+            predictions=data["prediction"], member=data["member"], labels=data["label"]
+        )
+        label = shadow_data if len(shadow_attacks) == 1 else f"{shadow_data}/{record.attack}"
+        out.setdefault(f"{record.dataset}/{variant}", {})[label] = np.array(
+            list(per_class.values())
+        )
+    return out
+
+
 def membership(*, files: Files) -> None:
-    """Aggregate the membership study: table, DVC summary and ROC figure from the inputs
-    ``metrics`` and ``rocs`` (file i of each belongs to one cell)."""
+    """Aggregate the membership study: table, DVC summary, ROC figure and per-class
+    precision CDF figure from the inputs ``metrics``, ``rocs`` and ``scores`` (file i of
+    each belongs to one cell)."""
     records = load_records(paths=files.input_list("metrics"))
     table = membership_table(records=records)
     write_table_csv(table=table, path=files.output("csv"))
@@ -42,8 +76,11 @@ def membership(*, files: Files) -> None:
     summary: dict[str, Any] = {}
     for r in records:
         cell = summary.setdefault(r.dataset, {}).setdefault(r.variant, {})
-        cell[r.attack] = {k: round(r.value("metrics", k), 4) for k in SUMMARY_KEYS}
+        keys = [*SUMMARY_KEYS, *sorted(k for k in r.metrics if k.startswith("shadow_data."))]
+        cell[r.attack] = {k: round(r.value("metrics", k), 4) for k in keys}
     write_json(files.output("summary"), summary)
+    cdf = precision_cdf_figure(precisions=_class_precisions(records, files.input_list("scores")))
+    save_figure(figure=cdf, stem=files.stem("cdf_png"))
 
     variants: dict[str, set[str]] = {}
     for r in records:

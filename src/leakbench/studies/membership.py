@@ -10,18 +10,19 @@ ground truth that only the evaluator holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from leakbench import metrics
 from leakbench.attacks import get_attack
-from leakbench.attacks.base import AttackInput, AttackResult, cross_entropy
+from leakbench.attacks.base import AttackInput, AttackResult, cross_entropy, softmax
 from leakbench.data.pool import Pool
 from leakbench.seeding import derive_seed
+from leakbench.studies.shadow_data import ShadowRecords
 from leakbench.studies.splits import MembershipSplits
-from leakbench.training import StackedModels, predict_logits
+from leakbench.training import StackedModels, logits_function, predict_logits
 
 STUDY = "membership"
 
@@ -55,14 +56,12 @@ def query_models(
     eval_member = splits.target_in[eval_index]
 
     shadow_rows = np.flatnonzero((splits.shadow_in | splits.shadow_out).any(axis=0))
-    all_shadow_logits = predict_logits(shadows, pool.x[shadow_rows])
-    logits, labels, member = [], [], []
-    for k in range(splits.shadow_in.shape[0]):
-        mine = (splits.shadow_in[k] | splits.shadow_out[k])[shadow_rows]
-        logits.append(all_shadow_logits[k, mine])
-        labels.append(pool.y[shadow_rows[mine]])
-        member.append(splits.shadow_in[k, shadow_rows[mine]])
-
+    shadow = shadow_outputs(
+        logits=predict_logits(shadows, pool.x[shadow_rows]),
+        labels=pool.y[shadow_rows],
+        shadow_in=splits.shadow_in[:, shadow_rows],
+        shadow_out=splits.shadow_out[:, shadow_rows],
+    )
     noise_logits = predict_logits(target, noise_inputs(pool, count=noise_queries, seed=seed))[0]
     losses = cross_entropy(eval_logits, eval_labels)
     return {
@@ -70,9 +69,7 @@ def query_models(
         "eval_logits": eval_logits,
         "eval_labels": eval_labels,
         "eval_member": eval_member,
-        "shadow_logits": np.concatenate(logits),
-        "shadow_labels": np.concatenate(labels),
-        "shadow_member": np.concatenate(member),
+        **shadow,
         "noise_logits": noise_logits,
         "train_loss": np.float64(losses[eval_member].mean()),
         "target_train_accuracy": np.float64(
@@ -82,6 +79,59 @@ def query_models(
             metrics.accuracy(logits=eval_logits[~eval_member], labels=eval_labels[~eval_member])
         ),
     }
+
+
+def prediction_api(target: StackedModels) -> Callable[[np.ndarray], np.ndarray]:
+    """The black-box prediction API of a one-model target: records -> softmax of its
+    logits (what the adversary of Shokri et al. 2017 sees, section III)."""
+
+    logits = logits_function(target)
+
+    def predict(records: np.ndarray) -> np.ndarray:
+        return softmax(logits(records)[0])
+
+    return predict
+
+
+def shadow_outputs(
+    *, logits: np.ndarray, labels: np.ndarray, shadow_in: np.ndarray, shadow_out: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The attack-training rows of every shadow: shadow k's logits ``logits[k]`` on its own
+    in- and out-records (masks ``[k, M]`` over the M queried records), with their labels
+    and membership, shadow after shadow in record order."""
+    rows, member = [], []
+    for k in range(shadow_in.shape[0]):
+        mine = np.flatnonzero(shadow_in[k] | shadow_out[k])
+        rows.append((k, mine))
+        member.append(shadow_in[k, mine])
+    return {
+        "shadow_logits": np.concatenate([logits[k, mine] for k, mine in rows]),
+        "shadow_labels": np.concatenate([labels[mine] for _, mine in rows]),
+        "shadow_member": np.concatenate(member),
+    }
+
+
+def query_shadow_records(
+    *, outputs: Mapping[str, np.ndarray], records: ShadowRecords, shadows: StackedModels
+) -> dict[str, np.ndarray]:
+    """The study outputs of a row with its shadows trained on generated records (Shokri et
+    al. 2017, section V-C): the target's outputs of the row's real run, the shadows' rows
+    on their generated records, and the generation's statistics (``stat.<name>``)."""
+    shadow = shadow_outputs(
+        logits=predict_logits(shadows, records.x),
+        labels=records.y,
+        shadow_in=records.shadow_in,
+        shadow_out=records.shadow_out,
+    )
+    stats = {f"stat.{k}": np.float64(v) for k, v in records.stats.items()}
+    return {**{k: v for k, v in outputs.items() if not k.startswith("stat.")}, **shadow, **stats}
+
+
+def shadow_data_stats(outputs: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """The shadow-data generation's statistics among the study outputs, by metric name
+    (``shadow_data.<name>``: ``queries_per_record`` and ``acceptance_rate`` of model-based
+    synthesis, ``changed_fraction`` of noisy data)."""
+    return {f"shadow_data.{k[5:]}": float(v) for k, v in outputs.items() if k.startswith("stat.")}
 
 
 def attack_input(outputs: Mapping[str, np.ndarray], *, needs_shadows: bool) -> AttackInput:

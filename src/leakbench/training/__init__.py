@@ -8,7 +8,7 @@ from leakbench.training.engine import ENGINES, make_engine
 from leakbench.training.ensemble import StackedModels, seeded_model
 from leakbench.training.fast_registry import register_stacked_layer
 from leakbench.training.hooks import Hooks, Progress
-from leakbench.training.predict import predict_logits
+from leakbench.training.predict import logits_function, predict_logits
 from leakbench.training.sequential import train_sequential
 from leakbench.training.stacked import TrainedStack, train_modules, train_stacked
 
@@ -22,6 +22,7 @@ __all__ = [
     "TrainConfig",
     "TrainedStack",
     "load_models",
+    "logits_function",
     "make_engine",
     "predict_logits",
     "register_stacked_layer",

@@ -21,7 +21,10 @@ def cells(config: Mapping[str, Any]) -> list[CellId]:
 SPEC = StudySpec(
     name="membership",
     description="Membership inference with shadow models, and threshold baselines",
-    reference="Shokri et al. 2017 (S&P), sections V-VI; Salem et al. 2019; Yeom et al. 2018",
+    reference=(
+        "Shokri et al. 2017 (S&P), sections V-VI (V-C: shadow data); Salem et al. 2019; "
+        "Yeom et al. 2018"
+    ),
     schema="membership.schema.yaml",
     rules="membership.smk",
     category="Membership inference",
@@ -31,6 +34,12 @@ SPEC = StudySpec(
         metrics("summary", "results/metrics/membership.json"),
         figure("png", "results/figures/membership_roc.png", caption="membership_roc.rst"),
         figure("pdf", "results/figures/membership_roc.pdf"),
+        figure(
+            "cdf_png",
+            "results/figures/membership_precision_cdf.png",
+            caption="membership_precision_cdf.rst",
+        ),
+        figure("cdf_pdf", "results/figures/membership_precision_cdf.pdf"),
     ),
     experiment="leakbench-membership",
     dp_axis=DpAxis(
