@@ -131,42 +131,33 @@ def _check_membership(study: Mapping[str, Any]) -> None:
 
 def _check_membership_lira(study: Mapping[str, Any]) -> None:
     from leakbench.data.registry import DATASETS
-    from leakbench.models import ARCHITECTURES
     from leakbench.studies.membership_lira import check_study
-    from leakbench.training import TrainConfig
 
-    seen: set[tuple[str, str]] = set()
-    for i, row in enumerate(study["grid"]):
-        key = f"membership_lira.grid.{i}"
-        if row["dataset"] not in DATASETS:
-            raise UnknownNameError(f"{key}.dataset", row["dataset"], DATASETS)
-        if row["arch"] not in ARCHITECTURES:
-            raise UnknownNameError(f"{key}.arch", row["arch"], ARCHITECTURES)
-        _check_model(key, row, DATASETS[row["dataset"]])
-        cell = (row["dataset"], row["variant"])
-        if cell in seen:
-            raise ConfigError(
-                f"{key}: dataset {cell[0]!r} with variant {cell[1]!r} appears twice; each "
-                "(dataset, variant) pair must be unique"
-            )
-        seen.add(cell)
-        try:
-            TrainConfig.from_row(row)
-        except ConfigError as err:
-            raise ConfigError(f"{key}.{err}") from None
+    _check_trained_grid("membership_lira", study["grid"])
     check_study(study=study, datasets=DATASETS)
 
 
 def _check_zhao(study: Mapping[str, Any]) -> None:
     from leakbench.data.registry import DATASETS
-    from leakbench.models import ARCHITECTURES
     from leakbench.studies.zhao import check_study
-    from leakbench.training import TrainConfig
 
     check_study(study=study, datasets=DATASETS)
+    _check_trained_grid("zhao", study["grid"])
+
+
+def _check_trained_grid(section: str, grid: list[Mapping[str, Any]]) -> None:
+    """Check each row of a study grid that trains one model family per (dataset, variant):
+    known dataset and architecture, a model that fits the data, a unique (dataset,
+    variant) pair and valid training settings."""
+    from leakbench.data.registry import DATASETS
+    from leakbench.models import ARCHITECTURES
+    from leakbench.training import TrainConfig
+
     seen: set[tuple[str, str]] = set()
-    for i, row in enumerate(study["grid"]):
-        key = f"zhao.grid.{i}"
+    for i, row in enumerate(grid):
+        key = f"{section}.grid.{i}"
+        if row["dataset"] not in DATASETS:
+            raise UnknownNameError(f"{key}.dataset", row["dataset"], DATASETS)
         if row["arch"] not in ARCHITECTURES:
             raise UnknownNameError(f"{key}.arch", row["arch"], ARCHITECTURES)
         _check_model(key, row, DATASETS[row["dataset"]])
