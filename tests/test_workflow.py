@@ -94,6 +94,7 @@ def _cells(repo_root):
         "property_poisoning": poisoning,
         "privacy": (private + 1) * dp_rows,
         "scorecard": 1,  # one summary record of the whole scorecard
+        "zhao": len(config["zhao"]["grid"]),  # one attack record per trained target
         "whitebox": private,  # one white-box audit record per finite epsilon
         "blackbox": private,  # one black-box audit record per finite epsilon
         "one_run": private,  # one white-box one-run audit record per finite epsilon
@@ -109,7 +110,13 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
     one = digests(runs["1"])
     cells = _cells(repo_root)
     for folder, count in (
-        ("attacks", cells["membership"] + cells["property_poisoning"] + cells["membership_lira"]),
+        (
+            "attacks",
+            cells["membership"]
+            + cells["property_poisoning"]
+            + cells["membership_lira"]
+            + cells["zhao"],
+        ),
         ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):
         paths = sorted((runs["1"] / "results" / folder).rglob("*.json"))
