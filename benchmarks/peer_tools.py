@@ -42,7 +42,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from leakbench import metrics
-from leakbench.attacks.shokri import ATTACK_MODELS
+from leakbench.attacks.shokri import attack_model as shokri_attack_model
 from leakbench.data import Pool
 from leakbench.io import read_npz
 from leakbench.seeding import configure_torch, derive_seed
@@ -67,7 +67,7 @@ class PeerShape:
         epochs, batch_size, lr: the training settings every tool uses (Adam).
         shadows: shadow models (the target is one more).
         seed: the config seed.
-        attack_model: the attack classifier, a key of
+        attack_model: the attack classifier, one of
             :data:`leakbench.attacks.shokri.ATTACK_MODELS`, for every tool.
     """
 
@@ -263,7 +263,7 @@ def run_art(case: Case) -> tuple[float, float, float]:
         def fit(self, x: np.ndarray, y: np.ndarray, **kwargs: Any) -> None:
             super().fit(x, np.eye(2)[np.asarray(y, dtype=np.int64)], **kwargs)
 
-    attack_model = BinaryLabels(model=ATTACK_MODELS[shape.attack_model](shape.seed))
+    attack_model = BinaryLabels(model=shokri_attack_model(shape.attack_model, shape.seed))
     attack = MembershipInferenceBlackBox(target, attack_model=attack_model)
     attack.fit(x=mx, y=my, test_x=nx, test_y=ny, pred=mpred, test_pred=npred)
     index, member = case.eval_rows()

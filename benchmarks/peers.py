@@ -80,7 +80,8 @@ def peer_shapes(config: dict[str, Any], *, shadows: int, attack_model: str) -> l
 def prepare(shape: PeerShape, *, config: dict[str, Any], folder: Path) -> tuple[int, int]:
     """Write the shape's pool (the workflow's fetch and prepare) and membership split
     (the workflow's split) under ``folder``; return (features, classes)."""
-    from leakbench.data import fetch_raw, get_dataset
+    from leakbench.data import fetch_raw
+    from leakbench.data.registry import get_dataset
     from leakbench.io import write_npz
     from leakbench.seeding import derive_seed
     from leakbench.studies.splits import make_splits

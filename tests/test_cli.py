@@ -59,7 +59,7 @@ def test_fetch_without_a_digest_stops_and_record_digest_pins_it(tmp_path, capsys
     class Spec:
         raw_files = (raw,)
 
-    monkeypatch.setattr("leakbench.data.get_dataset", lambda name: Spec())
+    monkeypatch.setattr("leakbench.data.registry.get_dataset", lambda name: Spec())
     raw_dir = tmp_path / "raw"
     assert main(["fetch", "location30", "--raw-dir", str(raw_dir)]) == 2
     assert "--record-digest" in capsys.readouterr().err

@@ -10,8 +10,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from leakbench.data import get_dataset
 from leakbench.data.location import generate_location
+from leakbench.data.registry import get_dataset
 from leakbench.data.shokri_sets import LOCATION, PURCHASE, TEXAS, parse_archive
 from leakbench.data.sources import (
     UNSTATED,

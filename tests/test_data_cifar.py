@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leakbench.data import get_dataset
 from leakbench.data.cifar import (
     CIFAR10_LAYOUT,
     CIFAR100_LAYOUT,
@@ -19,6 +18,7 @@ from leakbench.data.cifar import (
     prepare_layout,
     read_cifar_archive,
 )
+from leakbench.data.registry import get_dataset
 from leakbench.data.sources import LocalSource, RawFile, UrlSource, fetch_file, sha256_file
 from leakbench.errors import DataError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leakbench.data import get_dataset
 from leakbench.data.purchase import generate_purchase
+from leakbench.data.registry import get_dataset
 from leakbench.errors import ConfigError
 
 SMALL = {"n_records": 300, "n_features": 40, "num_classes": 8, "n_profiles": 4}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leakbench.data import DATASETS, get_dataset
+from leakbench.data.registry import DATASETS, get_dataset
 from leakbench.data.sources import UrlSource
 from leakbench.errors import ConfigError, UnknownNameError
 

@@ -13,13 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leakbench.reporting.figures import (
-    membership_roc_figure,
-    read_roc_csv,
-    roc_auc,
-    save_figure,
-)
+from leakbench.reporting.figures import membership_roc_figure, save_figure
 from leakbench.reporting.records import MetricsRecord, RecordError
+from leakbench.reporting.roc import read_roc_csv, roc_auc
 from leakbench.reporting.tables import (
     MEMBERSHIP_COLUMNS,
     membership_table,

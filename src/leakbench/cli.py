@@ -126,7 +126,8 @@ def _reference(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from leakbench.data import fetch_raw, get_dataset
+    from leakbench.data import fetch_raw
+    from leakbench.data.registry import get_dataset
 
     raw_dir = args.raw_dir or Path("results/data") / args.dataset / "raw"
     for path in fetch_raw(

@@ -30,6 +30,10 @@ from leakbench.errors import ConfigError
 
 NO_DP = "nodp"
 REGRESSION = "regression"  # the property-poisoning study's ratio-regression group
+# The variant names of the DP axis's audit cells that train no membership row.
+WHITEBOX_AUDIT = "whitebox"
+BLACKBOX_AUDIT = "blackbox"
+ONE_RUN_AUDIT = "one_run"
 
 _EPSILON = r"eps(?P<epsilon>[0-9][0-9.e+-]*)"
 _PRIVACY = re.compile(rf"{NO_DP}|{_EPSILON}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 
-import torch
-
 
 def derive_seed(base: int, *parts: object) -> int:
     """Return a seed in [0, 2**31) from ``base`` and the parts naming one artifact.
@@ -33,6 +31,9 @@ def configure_torch(threads: int | None = None) -> None:
     thread per job beats sharing cores between parallel jobs on small CPUs, and results
     are bit-identical only for the same thread count).
     """
+    # Imported here: the modules that only derive seeds must not pay torch's import.
+    import torch
+
     torch.use_deterministic_algorithms(True)
     n = threads if threads is not None else job_threads()
     torch.set_num_threads(n)

@@ -11,11 +11,14 @@ models trained at many ratios (:func:`fit_ratio_regressor`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 
 from leakbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sklearn.isotonic import IsotonicRegression
 
 
 def label_fraction(*, predictions: np.ndarray, target_label: int) -> np.ndarray:
@@ -105,6 +108,9 @@ def fit_ratio_regressor(*, scores: np.ndarray, ratios: np.ndarray) -> IsotonicRe
             "regression.shadow_ratios: at least two distinct ratios with one score per shadow "
             "model are needed to fit the regressor"
         )
+    # scikit-learn is imported here: only the regression attack needs it.
+    from sklearn.isotonic import IsotonicRegression
+
     return IsotonicRegression(increasing="auto", out_of_bounds="clip").fit(s, t)
 
 

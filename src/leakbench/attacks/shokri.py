@@ -2,32 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import ClassifierMixin
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
 
 from leakbench.attacks.base import AttackInput, AttackResult, check_params, require, softmax
 from leakbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sklearn.base import ClassifierMixin
 
 PARAMS = ("attack_model",)
 DEFAULT_ATTACK_MODEL = "mlp"
 THRESHOLD = 0.5
 """An attack model's own decision rule: "in" iff P(in) >= 0.5."""
 
-ATTACK_MODELS: dict[str, Callable[[int], ClassifierMixin]] = {
-    "gbdt": lambda seed: HistGradientBoostingClassifier(random_state=seed),
-    "logreg": lambda seed: LogisticRegression(max_iter=1000),
-    "mlp": lambda seed: MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed),
-}
-"""Fresh, seeded binary in/out classifiers by name. Shokri et al. (section V) leave the
-attack model's family open; these are sklearn defaults except the MLP's width (one hidden
-layer of 64 ReLU units) and the iteration caps. ``logreg`` (lbfgs) draws no random numbers;
-``mlp`` draws its initial weights and batch order from the seed; ``gbdt`` draws its
-validation split from it when early stopping switches on (above 10,000 rows)."""
+ATTACK_MODELS = ("gbdt", "logreg", "mlp")
+"""The attack model families :func:`attack_model` builds."""
+
+
+def attack_model(name: str, seed: int) -> ClassifierMixin:
+    """A fresh, seeded binary in/out classifier of family ``name`` (one of
+    :data:`ATTACK_MODELS`).
+
+    Shokri et al. (section V) leave the attack model's family open; these are sklearn
+    defaults except the MLP's width (one hidden layer of 64 ReLU units) and the iteration
+    caps. ``logreg`` (lbfgs) draws no random numbers; ``mlp`` draws its initial weights and
+    batch order from the seed; ``gbdt`` draws its validation split from it when early
+    stopping switches on (above 10,000 rows). scikit-learn is imported here, not at module
+    level: it costs a second of start-up that the jobs without a Shokri attack skip.
+    """
+    if name == "gbdt":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(random_state=seed)
+    if name == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=1000)
+    if name == "mlp":
+        from sklearn.neural_network import MLPClassifier
+
+        return MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed)
+    raise _unknown_model(name)
+
+
+def _unknown_model(name: object) -> ConfigError:
+    return ConfigError(
+        f"attack_params.shokri.attack_model: {name!r} is not allowed; allowed: "
+        f"{', '.join(ATTACK_MODELS)}"
+    )
 
 
 def _p_in(model: ClassifierMixin, features: np.ndarray) -> np.ndarray:
@@ -60,7 +84,7 @@ def run(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
     Args:
         inp: needs ``shadow_logits``, ``shadow_labels`` and ``shadow_member``.
         seed: seeds every attack model (the same seed for each class's model).
-        **params: ``attack_model``, a key of :data:`ATTACK_MODELS` ("gbdt", "logreg",
+        **params: ``attack_model``, one of :data:`ATTACK_MODELS` ("gbdt", "logreg",
             "mlp"), default "mlp".
 
     Returns:
@@ -73,10 +97,7 @@ def run(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
     check_params("shokri", params, PARAMS)
     name = params.get("attack_model", DEFAULT_ATTACK_MODEL)
     if not isinstance(name, str) or name not in ATTACK_MODELS:
-        raise ConfigError(
-            f"attack_params.shokri.attack_model: {name!r} is not allowed; allowed: "
-            f"{', '.join(ATTACK_MODELS)}"
-        )
+        raise _unknown_model(name)
     require(
         "shokri",
         shadow_logits=inp.shadow_logits,
@@ -99,10 +120,10 @@ def run(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
     for c in np.unique(labels):
         mine = shadow_y == c
         if 0 < shadow_in[mine].sum() < mine.sum():
-            model = ATTACK_MODELS[name](seed).fit(shadow_x[mine], shadow_in[mine])
+            model = attack_model(name, seed).fit(shadow_x[mine], shadow_in[mine])
         else:
             if pooled is None:
-                pooled = ATTACK_MODELS[name](seed).fit(shadow_x, shadow_in)
+                pooled = attack_model(name, seed).fit(shadow_x, shadow_in)
             model = pooled
         rows = labels == c
         scores[rows] = _p_in(model, target_x[rows])

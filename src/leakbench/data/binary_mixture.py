@@ -15,8 +15,6 @@ from a latent-profile model and label them the same way:
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_limits
 
 from leakbench.errors import DataError
 
@@ -46,6 +44,10 @@ def kmeans_labels(
     Raises:
         DataError: naming ``name`` if a cluster is left empty.
     """
+    # scikit-learn costs a second to import; only preparing these datasets needs it.
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
     kmeans = KMeans(
         n_clusters=num_classes, init="k-means++", n_init=n_init, random_state=random_state
     )

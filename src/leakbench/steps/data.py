@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from leakbench.data import fetch_raw, get_dataset, sha256_file, verify_raw
+from leakbench.data import fetch_raw, sha256_file, verify_raw
+from leakbench.data.registry import get_dataset
 from leakbench.io import write_json
 from leakbench.seeding import derive_seed
 from leakbench.steps.context import Files, Job

@@ -11,8 +11,8 @@ from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_npz, write_text
 from leakbench.names import REAL, ShadowData, shadow_label, variant_label
 from leakbench.privacy import row_epsilon
-from leakbench.reporting.figures import roc_csv
 from leakbench.reporting.records import MetricsRecord
+from leakbench.reporting.roc import roc_csv
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies import membership

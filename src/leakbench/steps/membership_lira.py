@@ -1,5 +1,6 @@
 """File-level steps of the reference-model membership study
-(:mod:`leakbench.studies.membership_lira`): split, train, query, attack, aggregate."""
+(:mod:`leakbench.studies.membership_lira`): split, train, query, attack (the aggregation
+is :mod:`leakbench.steps.membership_lira_reporting`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,8 @@ import numpy as np
 from leakbench.attacks.reference import ReferenceSignals
 from leakbench.data.pool import Pool
 from leakbench.io import read_npz, write_npz, write_text
-from leakbench.reporting.figures import read_roc_csv, roc_csv, save_figure
-from leakbench.reporting.lira import (
-    lira_references_figure,
-    lira_roc_figure,
-    lira_summary,
-    lira_table,
-)
-from leakbench.reporting.records import MetricsRecord, load_records
-from leakbench.reporting.tables import write_table_csv, write_table_md
+from leakbench.reporting.records import MetricsRecord
+from leakbench.reporting.roc import roc_csv
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies import membership_lira as study
@@ -138,19 +132,3 @@ def attack(*, job: Job, files: Files) -> None:
             "calibrated": {str(t): chosen for t, chosen in result.params.items()},
         },
     ).write(files.output("metrics"))
-
-
-def aggregate(*, files: Files) -> None:
-    """The study's table, DVC summary and two figures from the inputs ``metrics`` and
-    ``rocs`` (file i of each belongs to one cell and attack)."""
-    records = load_records(paths=files.input_list("metrics"))
-    table = lira_table(records=records)
-    write_table_csv(table=table, path=files.output("csv"))
-    write_table_md(table=table, path=files.output("md"))
-    write_text(files.output("summary"), lira_summary(records=records))
-    rocs = {
-        (r.dataset, r.variant, r.attack): read_roc_csv(path=path)
-        for r, path in zip(records, files.input_list("rocs"), strict=True)
-    }
-    save_figure(figure=lira_roc_figure(rocs=rocs), stem=files.stem("png"))
-    save_figure(figure=lira_references_figure(table=table), stem=files.stem("refs_png"))

@@ -1,16 +1,16 @@
-"""File-level steps of the DP axis: audit each membership variant, aggregate the axis."""
+"""File-level steps of the DP axis: audit each membership variant (the aggregation is
+:mod:`leakbench.steps.privacy_reporting`)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from leakbench.attacks.base import cross_entropy
 from leakbench.data.pool import Pool
-from leakbench.io import read_npz, write_json, write_npz
-from leakbench.names import CellId, variant_label
+from leakbench.io import read_npz, write_npz
+from leakbench.names import BLACKBOX_AUDIT, ONE_RUN_AUDIT, WHITEBOX_AUDIT, variant_label
 from leakbench.privacy import (
     DiracMechanism,
     DPConfig,
@@ -21,19 +21,7 @@ from leakbench.privacy import (
     row_epsilon,
 )
 from leakbench.privacy.canaries import Canaries, make_canaries
-from leakbench.reporting.figures import save_figure
-from leakbench.reporting.privacy import (
-    audit_figure,
-    audit_table,
-    audits_figure,
-    audits_table,
-    tradeoff_figure,
-    tradeoff_table,
-    whitebox_figure,
-    whitebox_table,
-)
-from leakbench.reporting.records import MetricsRecord, load_records
-from leakbench.reporting.tables import write_table_csv, write_table_md
+from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies.blackbox_audit import BlackBoxCell, blackbox_audit
@@ -44,9 +32,6 @@ from leakbench.studies.whitebox_audit import AuditCell, whitebox_audit
 from leakbench.training import TrainConfig, load_models, predict_logits, save_models, train_stacked
 
 STUDY = "privacy"
-WHITEBOX = "whitebox"  # the white-box audit cell's variant name
-BLACKBOX = "blackbox"  # the black-box audit cell's variant name
-ONE_RUN = "one_run"  # the white-box one-run audit's variant name
 
 
 def train_canary_target(*, job: Job, files: Files) -> None:
@@ -172,7 +157,7 @@ def audit_whitebox(*, job: Job, files: Files) -> None:
     data = Pool.load(files.input("pool"))
     cell = AuditCell.from_mapping({**job.setting("audit"), "dataset": dataset})
     dp = DPConfig.from_mapping(job.row["privacy"])
-    name = variant_label(WHITEBOX, dp.epsilon)
+    name = variant_label(WHITEBOX_AUDIT, dp.epsilon)
     seed = derive_seed(job.config_seed, STUDY, dataset, name)
     result = whitebox_audit(
         x=data.x, y=data.y, num_classes=data.num_classes, cell=cell, dp=dp, seed=seed
@@ -199,7 +184,7 @@ def audit_one_run(*, job: Job, files: Files) -> None:
     cell = AuditCell.from_mapping({**job.setting("audit"), "dataset": dataset})
     one_run = OneRunCell.from_mapping(job.setting("one_run"))
     dp = DPConfig.from_mapping(job.row["privacy"])
-    name = variant_label(ONE_RUN, dp.epsilon)
+    name = variant_label(ONE_RUN_AUDIT, dp.epsilon)
     seed = derive_seed(job.config_seed, STUDY, dataset, name)
     result = one_run_whitebox_audit(
         x=data.x,
@@ -237,7 +222,7 @@ def audit_blackbox(*, job: Job, files: Files) -> None:
     settings = {**job.setting("blackbox"), "dataset": dataset, "model": job.setting("model")}
     cell = BlackBoxCell.from_mapping(settings)
     dp = DPConfig.from_mapping(job.row["privacy"])
-    name = variant_label(BLACKBOX, dp.epsilon)
+    name = variant_label(BLACKBOX_AUDIT, dp.epsilon)
     seed = derive_seed(job.config_seed, STUDY, dataset, name)
     result = blackbox_audit(
         x=data.x, y=data.y, num_classes=data.num_classes, cell=cell, dp=dp, seed=seed
@@ -251,74 +236,3 @@ def audit_blackbox(*, job: Job, files: Files) -> None:
         seeds={"config": job.config_seed, "audit": seed},
         metrics=result.as_dict(),
     ).write(files.output())
-
-
-def aggregate(*, files: Files) -> None:
-    """The trade-off, audit, white-box audit and all-audits tables and figures, and the DVC
-    summary
-    ``{"audit": {dataset/cell: {epsilon: [accountant, lower bound]}}, "tradeoff": ...}``,
-    from the records of the inputs ``membership``, ``audits``, ``property_poisoning``,
-    ``whitebox``, ``blackbox`` and ``one_run``; each white-box auditor is a cell
-    ``<dataset>/whitebox-<auditor>`` of the summary's ``audit``, the black-box audit the
-    cell ``<dataset>/blackbox`` and the white-box one-run audit ``<dataset>/one_run``, with
-    the ceiling and optimal-test bound beside the bound."""
-    audit_records = load_records(paths=files.input_list("audits"))
-    audited = audit_table(records=audit_records)
-    tradeoff = tradeoff_table(
-        membership=load_records(paths=files.input_list("membership")),
-        audits=audit_records,
-        property_poisoning=load_records(paths=files.input_list("property_poisoning")),
-    )
-    write_table_csv(table=tradeoff, path=files.output("csv"))
-    write_table_md(table=tradeoff, path=files.output("md"))
-    write_table_csv(table=audited, path=files.output("audit_csv"))
-    write_table_md(table=audited, path=files.output("audit_md"))
-    summary: dict[str, Any] = {"audit": {}, "tradeoff": {}}
-    for row in audited.itertuples(index=False):
-        cell = str(CellId.of(("dataset", "cell"), (row.dataset, row.cell)))
-        summary["audit"].setdefault(cell, {})[f"{row.epsilon:g}"] = {
-            "accountant_epsilon": (
-                None if math.isnan(row.accountant_epsilon) else round(row.accountant_epsilon, 4)
-            ),
-            "epsilon_lower": round(row.epsilon_lower, 4),
-            "optimal": None if math.isnan(row.optimal) else round(row.optimal, 4),
-        }
-    whitebox = whitebox_table(records=load_records(paths=files.input_list("whitebox")))
-    write_table_csv(table=whitebox, path=files.output("whitebox_csv"))
-    write_table_md(table=whitebox, path=files.output("whitebox_md"))
-    for row in whitebox.itertuples(index=False):
-        cell = str(CellId.of(("dataset", "cell"), (row.dataset, f"{WHITEBOX}-{row.audit}")))
-        summary["audit"].setdefault(cell, {})[f"{row.epsilon:g}"] = {
-            "accountant_epsilon": round(row.accountant_epsilon, 4),
-            "epsilon_lower": round(row.epsilon_lower, 4),
-            "ceiling": round(row.ceiling, 4),
-            "optimal": round(row.optimal, 4),
-        }
-    blackbox = load_records(paths=files.input_list("blackbox"))
-    one_run = load_records(paths=files.input_list("one_run"))
-    audits = audits_table(audits=audited, whitebox=whitebox, blackbox=blackbox, one_run=one_run)
-    write_table_csv(table=audits, path=files.output("audits_csv"))
-    write_table_md(table=audits, path=files.output("audits_md"))
-    for record, name in [(r, BLACKBOX) for r in blackbox] + [(r, ONE_RUN) for r in one_run]:
-        cell = str(CellId.of(("dataset", "cell"), (record.dataset, name)))
-        summary["audit"].setdefault(cell, {})[f"{record.value('metrics', 'target_epsilon'):g}"] = {
-            key: round(float(record.value("metrics", field)), 4)
-            for key, field in (
-                ("accountant_epsilon", "epsilon"),
-                ("epsilon_lower", "epsilon_lower"),
-                ("ceiling", "ceiling"),
-                ("optimal", "optimal"),
-            )
-        }
-    for row in tradeoff.itertuples(index=False):
-        parts = [row.study, row.dataset, row.cell, row.attack]
-        if row.study == "property_poisoning":
-            parts.append(f"p{row.poison_rate:g}")
-        key = "/".join(parts)
-        value = row.auc if row.study == "membership" else row.attack_accuracy
-        summary["tradeoff"].setdefault(key, {})[f"{row.epsilon:g}"] = round(value, 4)
-    write_json(files.output("summary"), summary)
-    save_figure(figure=tradeoff_figure(table=tradeoff), stem=files.stem("png"))
-    save_figure(figure=audit_figure(table=audited), stem=files.stem("audit_png"))
-    save_figure(figure=whitebox_figure(table=whitebox), stem=files.stem("whitebox_png"))
-    save_figure(figure=audits_figure(table=audits), stem=files.stem("audits_png"))

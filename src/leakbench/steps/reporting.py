@@ -11,14 +11,10 @@ from leakbench.attacks import get_attack
 from leakbench.io import read_npz, write_json
 from leakbench.metrics import per_class_precision
 from leakbench.names import RatioPair, parse_shadow_label
-from leakbench.reporting.figures import (
-    membership_roc_figure,
-    precision_cdf_figure,
-    read_roc_csv,
-    save_figure,
-)
+from leakbench.reporting.figures import membership_roc_figure, precision_cdf_figure, save_figure
 from leakbench.reporting.property import attack_figure, attack_table, regression_table
 from leakbench.reporting.records import MetricsRecord, load_records
+from leakbench.reporting.roc import read_roc_csv
 from leakbench.reporting.tables import membership_table, write_table_csv, write_table_md
 from leakbench.steps.context import Files
 

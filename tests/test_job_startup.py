@@ -1,0 +1,52 @@
+"""Each workflow job imports only what its step needs: torch, scikit-learn and matplotlib
+cost a second each of start-up in every job that imports them (benchmarks/job_startup.py
+measures it), so the jobs that need none of them must not pull them in by accident."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "workflow/scripts"
+HEAVY = ("torch", "sklearn", "matplotlib")
+
+
+def _heavy_imports(script: Path) -> set[str]:
+    """The packages of :data:`HEAVY` a fresh interpreter loads running the adapter's imports."""
+    lines = [line for line in script.read_text().splitlines() if re.match(r"(from|import) ", line)]
+    probe = "\n".join([*lines, "import sys", f"print(*(m for m in {HEAVY!r} if m in sys.modules))"])
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "fetch_data.py",
+        "prepare_data.py",
+        "log_study.py",
+        *sorted(p.name for p in SCRIPTS.glob("aggregate_*.py")),
+    ],
+)
+def test_data_reporting_and_tracking_jobs_import_no_torch_or_sklearn(script):
+    heavy = _heavy_imports(SCRIPTS / script)
+    assert not heavy & {"torch", "sklearn"}, heavy
+    if not script.startswith("aggregate_"):
+        assert "matplotlib" not in heavy, heavy
+
+
+@pytest.mark.parametrize("script", ["train_membership.py", "attack_membership.py"])
+def test_training_and_attack_jobs_import_no_sklearn_or_matplotlib(script):
+    assert not _heavy_imports(SCRIPTS / script) & {"sklearn", "matplotlib"}
