@@ -99,7 +99,9 @@ def jobs_per_script(config: Path) -> dict[str, int]:
         ).stdout
     scripts = rule_scripts()
     counts: dict[str, int] = {}
-    for line in out.splitlines():
+    # A dry run prints its job stats twice (planned, then the summary): read the first.
+    first = out.split("Job stats:")[1]
+    for line in first.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit() and parts[0] in scripts:
             counts[scripts[parts[0]]] = counts.get(scripts[parts[0]], 0) + int(parts[1])

@@ -23,13 +23,17 @@ DEFAULT_REFERENCE = Path("reference")
 def _list(args: argparse.Namespace) -> int:
     from leakbench.attacks import ATTACKS
     from leakbench.data.registry import DATASETS
+    from leakbench.estimators import FAMILIES
     from leakbench.models import ARCHITECTURES
     from leakbench.studies.specs import STUDIES
 
     sections = {
         "datasets": {n: s.description for n, s in DATASETS.items()},
         "attacks": {n: f"{s.description} ({s.reference})" for n, s in ATTACKS.items()},
-        "architectures": {n: a.description for n, a in ARCHITECTURES.items()},
+        "architectures": {
+            **{n: a.description for n, a in ARCHITECTURES.items()},
+            **{n: f"{f.description} (membership only)" for n, f in FAMILIES.items()},
+        },
         "studies": {n: f"{s.description} ({s.reference})" for n, s in STUDIES.items()},
         "outputs": {
             o.path: f"{s.name} {o.kind.value}" for s in STUDIES.values() for o in s.outputs

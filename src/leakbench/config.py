@@ -103,6 +103,7 @@ def check_names(config: Mapping[str, Any]) -> None:
 def _check_membership(study: Mapping[str, Any]) -> None:
     from leakbench.attacks import ATTACKS
     from leakbench.data.registry import DATASETS
+    from leakbench.estimators import FAMILIES, family_params
     from leakbench.models import ARCHITECTURES
     from leakbench.studies.shadow_data import check_row as check_shadow_data
 
@@ -116,9 +117,17 @@ def _check_membership(study: Mapping[str, Any]) -> None:
     for i, row in enumerate(study["grid"]):
         if row["dataset"] not in DATASETS:
             raise UnknownNameError(f"membership.grid.{i}.dataset", row["dataset"], DATASETS)
-        if row["arch"] not in ARCHITECTURES:
-            raise UnknownNameError(f"membership.grid.{i}.arch", row["arch"], ARCHITECTURES)
-        _check_model(f"membership.grid.{i}", row, DATASETS[row["dataset"]])
+        if row["arch"] in FAMILIES:
+            try:
+                family_params(row["arch"], row["arch_params"])
+            except ConfigError as err:
+                raise ConfigError(f"membership.grid.{i}.{err}") from None
+        elif row["arch"] not in ARCHITECTURES:
+            raise UnknownNameError(
+                f"membership.grid.{i}.arch", row["arch"], [*ARCHITECTURES, *FAMILIES]
+            )
+        else:
+            _check_model(f"membership.grid.{i}", row, DATASETS[row["dataset"]])
         check_shadow_data(f"membership.grid.{i}", row)
         cell = (row["dataset"], row["variant"])
         if cell in seen:

@@ -16,16 +16,10 @@ from leakbench.reporting.roc import roc_csv
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies import membership
+from leakbench.studies.model_families import Models, load_models, save_models, train_models
 from leakbench.studies.shadow_data import make_shadow_records
 from leakbench.studies.splits import MembershipSplits, make_splits
 from leakbench.studies.synthesis import SynthesisParams
-from leakbench.training import (
-    StackedModels,
-    TrainConfig,
-    load_models,
-    save_models,
-    train_stacked,
-)
 
 STUDY = "membership"
 
@@ -56,11 +50,11 @@ def train(*, job: Job, files: Files) -> None:
 
 def _train(
     *, job: Job, role: str, x: np.ndarray, y: np.ndarray, classes: int, keep: np.ndarray
-) -> StackedModels:
-    """The role's models of the job's grid row, one per row of ``keep``, on (x, y)."""
-    return train_stacked(
-        arch=job.row["arch"],
-        arch_params=job.row["arch_params"],
+) -> Models:
+    """The role's models of the job's grid row, one per row of ``keep``, on (x, y): the
+    row's torch architecture (stacked) or scikit-learn family (one after the other)."""
+    return train_models(
+        row=job.row,
         x=x,
         y=y,
         num_classes=classes,
@@ -72,7 +66,6 @@ def _train(
             role=role,
             count=keep.shape[0],
         ),
-        config=TrainConfig.from_row(job.row),
     )
 
 

@@ -12,6 +12,7 @@ from leakbench.io import read_npz, write_json
 from leakbench.metrics import per_class_precision
 from leakbench.names import RatioPair, parse_shadow_label
 from leakbench.reporting.figures import membership_roc_figure, precision_cdf_figure, save_figure
+from leakbench.reporting.overfitting import family_trends, overfitting_figure, overfitting_points
 from leakbench.reporting.property import attack_figure, attack_table, regression_table
 from leakbench.reporting.records import MetricsRecord, load_records
 from leakbench.reporting.roc import read_roc_csv
@@ -61,9 +62,10 @@ def _class_precisions(
 
 
 def membership(*, files: Files) -> None:
-    """Aggregate the membership study: table, DVC summary, ROC figure and per-class
-    precision CDF figure from the inputs ``metrics``, ``rocs`` and ``scores`` (file i of
-    each belongs to one cell)."""
+    """Aggregate the membership study: table, DVC summary (with each model family's
+    gap-precision trend, :func:`~leakbench.reporting.overfitting.family_trends`), ROC
+    figure, per-class precision CDF figure and overfitting figure from the inputs
+    ``metrics``, ``rocs`` and ``scores`` (file i of each belongs to one cell)."""
     records = load_records(paths=files.input_list("metrics"))
     table = membership_table(records=records)
     write_table_csv(table=table, path=files.output("csv"))
@@ -74,7 +76,12 @@ def membership(*, files: Files) -> None:
         cell = summary.setdefault(r.dataset, {}).setdefault(r.variant, {})
         keys = [*SUMMARY_KEYS, *sorted(k for k in r.metrics if k.startswith("shadow_data."))]
         cell[r.attack] = {k: round(r.value("metrics", k), 4) for k in keys}
+    points = overfitting_points(records)
+    trends = family_trends(points)
+    if trends:
+        summary["overfitting_trend"] = trends
     write_json(files.output("summary"), summary)
+    save_figure(figure=overfitting_figure(points), stem=files.stem("overfit_png"))
     cdf = precision_cdf_figure(precisions=_class_precisions(records, files.input_list("scores")))
     save_figure(figure=cdf, stem=files.stem("cdf_png"))
 

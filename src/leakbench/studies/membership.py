@@ -20,9 +20,9 @@ from leakbench.attacks import get_attack
 from leakbench.attacks.base import AttackInput, AttackResult, cross_entropy, softmax
 from leakbench.data.pool import Pool
 from leakbench.seeding import derive_seed
+from leakbench.studies.model_families import Models, logits_function, predict_logits
 from leakbench.studies.shadow_data import ShadowRecords
 from leakbench.studies.splits import MembershipSplits
-from leakbench.training import StackedModels, logits_function, predict_logits
 
 STUDY = "membership"
 
@@ -44,8 +44,8 @@ def query_models(
     *,
     pool: Pool,
     splits: MembershipSplits,
-    target: StackedModels,
-    shadows: StackedModels,
+    target: Models,
+    shadows: Models,
     noise_queries: int,
     seed: int,
 ) -> dict[str, np.ndarray]:
@@ -81,7 +81,7 @@ def query_models(
     }
 
 
-def prediction_api(target: StackedModels) -> Callable[[np.ndarray], np.ndarray]:
+def prediction_api(target: Models) -> Callable[[np.ndarray], np.ndarray]:
     """The black-box prediction API of a one-model target: records -> softmax of its
     logits (what the adversary of Shokri et al. 2017 sees, section III)."""
 
@@ -112,7 +112,7 @@ def shadow_outputs(
 
 
 def query_shadow_records(
-    *, outputs: Mapping[str, np.ndarray], records: ShadowRecords, shadows: StackedModels
+    *, outputs: Mapping[str, np.ndarray], records: ShadowRecords, shadows: Models
 ) -> dict[str, np.ndarray]:
     """The study outputs of a row with its shadows trained on generated records (Shokri et
     al. 2017, section V-C): the target's outputs of the row's real run, the shadows' rows

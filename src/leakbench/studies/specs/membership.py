@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from leakbench.estimators import is_family
 from leakbench.names import CellId
 from leakbench.studies.spec import DpAxis, DvcPlot, StudySpec, figure, metrics, table
 
@@ -12,9 +13,13 @@ KEYS = ("dataset", "variant")
 
 
 def cells(config: Mapping[str, Any]) -> list[CellId]:
-    """One cell per grid row, ``dataset/variant``, in grid order."""
+    """One cell per grid row that can train under DP-SGD, ``dataset/variant``, in grid
+    order: the rows of a torch architecture (a scikit-learn family has no DP variant, so
+    ``privacy.cells.membership`` cannot list its rows)."""
     return [
-        CellId.of(KEYS, (row["dataset"], row["variant"])) for row in config["membership"]["grid"]
+        CellId.of(KEYS, (row["dataset"], row["variant"]))
+        for row in config["membership"]["grid"]
+        if not is_family(row["arch"])
     ]
 
 
@@ -40,10 +45,21 @@ SPEC = StudySpec(
             caption="membership_precision_cdf.rst",
         ),
         figure("cdf_pdf", "results/figures/membership_precision_cdf.pdf"),
+        figure(
+            "overfit_png",
+            "results/figures/membership_overfitting.png",
+            caption="membership_overfitting.rst",
+        ),
+        figure("overfit_pdf", "results/figures/membership_overfitting.pdf"),
     ),
     experiment="leakbench-membership",
     dp_axis=DpAxis(
-        keys=KEYS, cells=cells, description="Grid rows as dataset/variant; null means every row."
+        keys=KEYS,
+        cells=cells,
+        description=(
+            "Grid rows as dataset/variant, of torch architectures only (scikit-learn "
+            "families train no DP variant); null means every such row."
+        ),
     ),
     plots=(
         DvcPlot(
