@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 
 from leakbench.errors import DataError
 from leakbench.estimators.families import (
@@ -53,6 +52,9 @@ def fit(
 ) -> dict[str, np.ndarray]:
     """Fit ``HistGradientBoostingClassifier`` without early stopping (so no validation
     split is drawn) and with ``random_state=seed``; return its baseline and trees."""
+    # Imported here: reading a model file or computing its logits needs no scikit-learn.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     model = HistGradientBoostingClassifier(
         max_iter=max_iter,
         learning_rate=learning_rate,

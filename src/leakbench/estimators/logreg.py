@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from leakbench.estimators.families import (
     MISSING_LOGIT,
@@ -30,6 +29,9 @@ def fit(
     """Fit ``LogisticRegression(C, max_iter)`` (lbfgs, L2 penalty 1 / (2 C) ||w||^2 against
     the summed log-loss) on ``(x, y)``; ``seed`` is its ``random_state`` (lbfgs draws
     nothing)."""
+    # Imported here: reading a model file or computing its logits needs no scikit-learn.
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=C, max_iter=max_iter, random_state=seed).fit(x, y)
     coef, intercept = model.coef_, model.intercept_
     if len(model.classes_) == 2:
