@@ -44,7 +44,16 @@ class Split:
 
 def make_split(*, n_pool: int, row: Mapping[str, Any], seed: int) -> Split:
     """``records`` pool records in a seeded random order, the first ``floor(records *
-    train_fraction)`` for training (secret order), the rest for testing."""
+    train_fraction)`` for training (secret order), the rest for testing.
+
+    Raises:
+        ConfigError: if the pool holds fewer than ``records`` records.
+    """
+    if row["records"] > n_pool:
+        raise ConfigError(
+            f"memorisation.grid.records: {row['records']} is not allowed; allowed: at most "
+            f"{n_pool} (the records of {row['dataset']})"
+        )
     chosen = np.random.default_rng(seed).permutation(n_pool)[: row["records"]]
     n_train = int(row["records"] * row["train_fraction"])
     return Split(train=chosen[:n_train], test=np.sort(chosen[n_train:]))
@@ -54,8 +63,10 @@ def capacity(*, encoding: Mapping[str, Any], n_params: int, pixels: int) -> int:
     """Whole images an encoding can hold in ``n_params`` parameters: ``n_params * b /
     (8 d)`` for LSB with b bits, ``n_params / d`` for correlated values (one parameter per
     pixel), ``n_params / (8 d)`` for signs (one bit per parameter), d pixels per image."""
-    bits = {"lsb": encoding.get("bits", 0), "correlation": secret.PIXEL_BITS, "sign": 1}
-    return n_params * bits[encoding["encoding"]] // (pixels * secret.PIXEL_BITS)
+    per_param = {"correlation": secret.PIXEL_BITS, "sign": 1}
+    name = encoding["encoding"]
+    bits = encoding["bits"] if name == "lsb" else per_param[name]
+    return n_params * bits // (pixels * secret.PIXEL_BITS)
 
 
 def secret_images(*, encoding: Mapping[str, Any], n_params: int, pixels: int, n_train: int) -> int:
@@ -63,6 +74,11 @@ def secret_images(*, encoding: Mapping[str, Any], n_params: int, pixels: int, n_
     most the training records)."""
     fit = min(capacity(encoding=encoding, n_params=n_params, pixels=pixels), n_train)
     return fit if encoding.get("images") is None else int(encoding["images"])
+
+
+def parameter(encoding: Mapping[str, Any]) -> float:
+    """An encoding's parameter: b for lsb, lambda otherwise."""
+    return encoding["bits"] if encoding["encoding"] == "lsb" else encoding["lambda"]
 
 
 def encoding_label(encoding: Mapping[str, Any]) -> str:
@@ -73,9 +89,10 @@ def encoding_label(encoding: Mapping[str, Any]) -> str:
 
 
 def check_study(*, study: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]) -> None:
-    """Refuse, before any job, what the schema cannot express: an encoding without its
-    parameter (``bits`` for lsb, ``lambda`` otherwise), an encoding listed twice, and a
-    secret larger than the encoding's capacity or than the training records.
+    """Refuse, before any job, what the schema cannot express: b outside 1 .. 23, a
+    negative lambda (also the schema's bounds; checked here for callers without it), an
+    encoding listed twice, and a secret larger than the encoding's capacity or than the
+    training records.
 
     Raises:
         ConfigError: naming the key, the value and what is allowed.
@@ -83,12 +100,6 @@ def check_study(*, study: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
     labels: list[str] = []
     for j, encoding in enumerate(study["encodings"]):
         key = f"memorisation.encodings.{j}"
-        need = "bits" if encoding["encoding"] == "lsb" else "lambda"
-        if need not in encoding:
-            raise ConfigError(
-                f"{key}: {encoding['encoding']!r} without {need} is not allowed; allowed: "
-                "lsb with bits (1 .. 23), correlation or sign with lambda (>= 0)"
-            )
         if encoding["encoding"] == "lsb":
             lsb.check_bits(f"{key}.bits", encoding["bits"])
         elif encoding["lambda"] < 0:
@@ -277,7 +288,7 @@ def evaluate(
             {
                 "label": label,
                 "encoding": encoding["encoding"],
-                "parameter": encoding.get("bits", encoding.get("lambda")),
+                "parameter": parameter(encoding),
                 "countermeasure": form == "randomised",
                 "test_accuracy": acc,
                 "accuracy_drop": accuracy[0] - acc,
