@@ -288,7 +288,8 @@ def _config(repo_root, tmp_path, change):
         ),
         (
             lambda s: s["encodings"][0].update(encoding="jpeg"),
-            "memorisation.encodings.0.encoding: 'jpeg' is not one of ['lsb', 'correlation', 'sign']",
+            "memorisation.encodings.0.encoding: 'jpeg' is not one of "
+            "['lsb', 'correlation', 'sign']",
         ),
         (
             lambda s: s["encodings"][2].update(images=10),
@@ -311,7 +312,7 @@ def test_bad_input_is_refused_before_training(repo_root, tmp_path, change, messa
 
 def test_check_study_refuses_bits_and_lambda_without_the_schema():
     base = {"grid": [], "encodings": [{"encoding": "lsb", "bits": 30}]}
-    with pytest.raises(ConfigError, match="memorisation.encodings.0.bits: 30 is not allowed"):
+    with pytest.raises(ConfigError, match=r"memorisation\.encodings\.0\.bits: 30 is not allowed"):
         memorisation.check_study(study=base, datasets={})
     base["encodings"] = [{"encoding": "sign", "lambda": -2.0}]
     with pytest.raises(
