@@ -92,5 +92,12 @@ def image_grid(
                 if j < len(images):
                     ax.imshow(images[j].reshape(shape), cmap="gray", vmin=0, vmax=255)
             line[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=6)
-        figure.subplots_adjust(left=1.1 / (IMAGE_INCHES * columns + 1.2), wspace=0.05, hspace=0.05)
+        figure.subplots_adjust(
+            left=1.1 / (IMAGE_INCHES * columns + 1.2),
+            right=0.99,
+            top=0.99,
+            bottom=0.01,
+            wspace=0.05,
+            hspace=0.05,
+        )
     return figure
