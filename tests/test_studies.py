@@ -45,6 +45,7 @@ def test_registry_holds_todays_studies_after_what_they_require():
     assert list(STUDIES) == [
         "membership",
         "membership_lira",
+        "memorisation",
         "property_poisoning",
         "privacy",
         "scorecard",

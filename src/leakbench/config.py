@@ -94,6 +94,8 @@ def check_names(config: Mapping[str, Any]) -> None:
         _check_membership_lira(config["membership_lira"])
     if "zhao" in config:
         _check_zhao(config["zhao"])
+    if "memorisation" in config:
+        _check_memorisation(config["memorisation"])
     if "privacy" in config:
         from leakbench.studies.dp_axis import check_privacy
 
@@ -152,6 +154,14 @@ def _check_zhao(study: Mapping[str, Any]) -> None:
 
     check_study(study=study, datasets=DATASETS)
     _check_trained_grid("zhao", study["grid"])
+
+
+def _check_memorisation(study: Mapping[str, Any]) -> None:
+    from leakbench.data.registry import DATASETS
+    from leakbench.studies.memorisation import check_study
+
+    _check_trained_grid("memorisation", study["grid"])
+    check_study(study=study, datasets=DATASETS)
 
 
 def _check_trained_grid(section: str, grid: list[Mapping[str, Any]]) -> None:

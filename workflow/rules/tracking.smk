@@ -12,6 +12,7 @@ localrules:
     log_privacy,
     log_scorecard,
     log_zhao,
+    log_memorisation,
 
 
 rule log_membership:
@@ -95,3 +96,14 @@ use rule log_membership as log_zhao with:
         STUDIES["zhao"].receipt,
     log:
         "results/logs/log_zhao.log",
+
+
+use rule log_membership as log_memorisation with:
+    input:
+        code=imports_of("log_study.py"),
+        metrics=rules.aggregate_memorisation.input.metrics,
+        figure=rules.aggregate_memorisation.output.png,
+    output:
+        STUDIES["memorisation"].receipt,
+    log:
+        "results/logs/log_memorisation.log",
