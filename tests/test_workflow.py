@@ -95,6 +95,8 @@ def _cells(repo_root):
         "privacy": (private + 1) * dp_rows,
         "scorecard": 1,  # one summary record of the whole scorecard
         "zhao": len(config["zhao"]["grid"]),  # one attack record per trained target
+        # one passive-attack record (all its K) per simulated grid row
+        "collaborative": len(config["collaborative"]["grid"]),
         "whitebox": private,  # one white-box audit record per finite epsilon
         "blackbox": private,  # one black-box audit record per finite epsilon
         "one_run": private,  # one white-box one-run audit record per finite epsilon
@@ -115,7 +117,8 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
             cells["membership"]
             + cells["property_poisoning"]
             + cells["membership_lira"]
-            + cells["zhao"],
+            + cells["zhao"]
+            + cells["collaborative"],
         ),
         ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):

@@ -50,14 +50,16 @@ def has_property(pool: Pool, row: Mapping[str, Any], *, key: str) -> np.ndarray:
     return found
 
 
-def check_row(row: Mapping[str, Any], *, key: str, num_classes: int) -> None:
+def check_row(
+    row: Mapping[str, Any], *, key: str, num_classes: int, properties: tuple[str, ...]
+) -> None:
     """The checks a row's settings allow before its data are read.
 
     Raises:
         ConfigError: naming the key, the value and the allowed values: an unknown
-            algorithm, K < 2, local_steps > 1 with synchronised SGD, a property class
-            outside the data set's classes (it matches no record), more participants than
-            batches of the row's records.
+            algorithm, K < 2, local_steps > 1 with synchronised SGD, a property the data
+            set does not carry, a property class outside its classes (it matches no
+            record), more participants than rounds' batches of the row's records.
     """
     algorithm = parse_algorithm(row["algorithm"], key=f"{key}.algorithm")
     for k in row["participants"]:
@@ -67,6 +69,8 @@ def check_row(row: Mapping[str, Any], *, key: str, num_classes: int) -> None:
         raise ConfigError(
             f"{key}.local_steps: {row['local_steps']} is not allowed with sync_sgd; allowed: 1"
         )
+    if row["property"] not in (CLASS_PROPERTY, *properties):
+        raise UnknownNameError(f"{key}.property", row["property"], [CLASS_PROPERTY, *properties])
     if row["property"] == CLASS_PROPERTY and not 0 <= row["property_class"] < num_classes:
         raise ConfigError(
             f"{key}.property_class: {row['property_class']} matches no record; allowed: "
