@@ -31,8 +31,7 @@ def test_validate_accepts_the_default_config(repo_root, capsys, monkeypatch):
     assert main(["validate", "config/config.yaml"]) == 0
     assert (
         "valid (studies: collaborative, membership, membership_lira, property_poisoning, privacy, "
-        "scorecard, zhao)"
-        in capsys.readouterr().out
+        "scorecard, zhao)" in capsys.readouterr().out
     )
 
 

@@ -65,7 +65,11 @@ class Partition:
 
 
 def split(
-    *, has_property: np.ndarray, participants: int, batch_records: int, key: str,
+    *,
+    has_property: np.ndarray,
+    participants: int,
+    batch_records: int,
+    key: str,
     rng: np.random.Generator,
 ) -> Partition:
     """Shuffle and split the records (:class:`Partition`).

@@ -66,13 +66,18 @@ class TrialResult:
     has_property: np.ndarray
 
 
-def _take(params: Mapping[str, Tensor], rows: slice) -> dict[str, Tensor]:
+def _take(params: Mapping[str, Tensor], rows: slice | int) -> dict[str, Tensor]:
     return {k: v[rows] for k, v in params.items()}
 
 
 def run_trial(
-    *, model: nn.Module, x: Tensor, labels: Tensor, partition: Partition,
-    settings: TrialSettings, seed: int,
+    *,
+    model: nn.Module,
+    x: Tensor,
+    labels: Tensor,
+    partition: Partition,
+    settings: TrialSettings,
+    seed: int,
 ) -> TrialResult:
     """Train the global model from ``model``'s parameters for ``settings.rounds`` rounds
     with ``len(partition.nonprop)`` participants, run the attack, return its AUC.
@@ -85,9 +90,7 @@ def run_trial(
     rng = np.random.default_rng(seed)
     k = len(partition.nonprop)
     s = settings
-    weights = aggregation_weights(
-        algorithm=s.algorithm, sizes=torch.from_numpy(partition.sizes())
-    )
+    weights = aggregation_weights(algorithm=s.algorithm, sizes=torch.from_numpy(partition.sizes()))
     others = weights[1:]
     has_property = rng.permutation(np.arange(s.rounds) % 2 == 0)
     params = {name: p.detach() for name, p in model.named_parameters()}
@@ -103,15 +106,18 @@ def run_trial(
         updates = participant_updates(
             model=model, params=params, x=x[index], y=labels[index], lr=s.lr
         )
-        after = apply(params=params, update=aggregate(updates=_take(updates, slice(0, k)),
-                                                      weights=weights))
+        after = apply(
+            params=params, update=aggregate(updates=_take(updates, slice(0, k)), weights=weights)
+        )
         observed = observed_update(
             before=params, after=after, own=_take(updates, 0), own_weight=float(weights[0])
         )
         positive = aggregate(updates=_take(updates, slice(k, 2 * k - 1)), weights=others)
         negative = aggregate(updates=_take(updates, slice(2 * k - 1, 3 * k - 2)), weights=others)
         observed_rows.append(update_features(observed, max_features=s.max_features))
-        train_rows += [update_features(u, max_features=s.max_features) for u in (positive, negative)]
+        train_rows += [
+            update_features(u, max_features=s.max_features) for u in (positive, negative)
+        ]
         train_labels += [1, 0]
         params = after
     train, test = standardise(

@@ -85,13 +85,14 @@ def aggregation_weights(*, algorithm: Algorithm, sizes: Tensor) -> Tensor:
 
 def aggregate(*, updates: Mapping[str, Tensor], weights: Tensor) -> Params:
     """The global update Δθ = Σ_k w_k Δθ^k (``updates``: ``{name: [K, *shape]}``)."""
-    return {
-        k: torch.tensordot(weights.to(u.dtype), u, dims=([0], [0])) for k, u in updates.items()
-    }
+    return {k: torch.tensordot(weights.to(u.dtype), u, dims=([0], [0])) for k, u in updates.items()}
 
 
 def observed_update(
-    *, before: Mapping[str, Tensor], after: Mapping[str, Tensor], own: Mapping[str, Tensor],
+    *,
+    before: Mapping[str, Tensor],
+    after: Mapping[str, Tensor],
+    own: Mapping[str, Tensor],
     own_weight: float,
 ) -> Params:
     """What the adversary sees of the others: Δθ_t - w_adv Δθ_t^adv, with Δθ_t = θ_t -

@@ -127,7 +127,11 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
             **row["arch_params"],
         )
         trial = run_trial(
-            model=model, x=x, labels=y, partition=partition, settings=settings,
+            model=model,
+            x=x,
+            labels=y,
+            partition=partition,
+            settings=settings,
             seed=derive_seed(seed, "trial", k),
         )
         aucs[str(k)] = trial.auc
