@@ -23,4 +23,5 @@ SPEC = StudySpec(
     ),
     experiment="leakbench-collaborative",
     artifacts=("results/attacks/collaborative",),
+    required=True,
 )
