@@ -96,6 +96,8 @@ def _cells(repo_root):
         "scorecard": 1,  # one summary record of the whole scorecard
         "zhao": len(config["zhao"]["grid"]),  # one attack record per trained target
         "memorisation": len(config["memorisation"]["grid"]),  # one record per trained stack
+        # one passive-attack record (all its K) per simulated grid row
+        "collaborative": len(config["collaborative"]["grid"]),
         "whitebox": private,  # one white-box audit record per finite epsilon
         "blackbox": private,  # one black-box audit record per finite epsilon
         "one_run": private,  # one white-box one-run audit record per finite epsilon
@@ -117,7 +119,8 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
             + cells["property_poisoning"]
             + cells["membership_lira"]
             + cells["zhao"]
-            + cells["memorisation"],
+            + cells["memorisation"]
+            + cells["collaborative"],
         ),
         ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):

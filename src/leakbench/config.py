@@ -96,6 +96,8 @@ def check_names(config: Mapping[str, Any]) -> None:
         _check_zhao(config["zhao"])
     if "memorisation" in config:
         _check_memorisation(config["memorisation"])
+    if "collaborative" in config:
+        _check_collaborative(config["collaborative"])
     if "privacy" in config:
         from leakbench.studies.dp_axis import check_privacy
 
@@ -162,6 +164,30 @@ def _check_memorisation(study: Mapping[str, Any]) -> None:
 
     _check_trained_grid("memorisation", study["grid"])
     check_study(study=study, datasets=DATASETS)
+
+
+def _check_collaborative(study: Mapping[str, Any]) -> None:
+    from leakbench.data.registry import DATASETS
+    from leakbench.models import ARCHITECTURES
+    from leakbench.studies.collaborative import check_row
+
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(study["grid"]):
+        key = f"collaborative.grid.{i}"
+        if row["dataset"] not in DATASETS:
+            raise UnknownNameError(f"{key}.dataset", row["dataset"], DATASETS)
+        if row["arch"] not in ARCHITECTURES:
+            raise UnknownNameError(f"{key}.arch", row["arch"], ARCHITECTURES)
+        _check_model(key, row, DATASETS[row["dataset"]])
+        spec = DATASETS[row["dataset"]]
+        check_row(row, key=key, num_classes=spec.num_classes, properties=spec.properties)
+        cell = (row["dataset"], row["variant"])
+        if cell in seen:
+            raise ConfigError(
+                f"{key}: dataset {cell[0]!r} with variant {cell[1]!r} appears twice; each "
+                "(dataset, variant) pair must be unique"
+            )
+        seen.add(cell)
 
 
 def _check_trained_grid(section: str, grid: list[Mapping[str, Any]]) -> None:

@@ -7,6 +7,7 @@ ATTACKS = config["membership"]["attacks"]
 
 # On a cluster these run on the submitting host, which reaches the tracking store.
 localrules:
+    log_collaborative,
     log_membership,
     log_property_poisoning,
     log_privacy,
@@ -107,3 +108,14 @@ use rule log_membership as log_memorisation with:
         STUDIES["memorisation"].receipt,
     log:
         "results/logs/log_memorisation.log",
+
+
+use rule log_membership as log_collaborative with:
+    input:
+        code=imports_of("log_study.py"),
+        metrics=rules.aggregate_collaborative.input.metrics,
+        figure=rules.aggregate_collaborative.output.png,
+    output:
+        STUDIES["collaborative"].receipt,
+    log:
+        "results/logs/log_collaborative.log",

@@ -1,0 +1,143 @@
+"""The collaborative-learning study (Melis et al. 2019): per grid row, for each number of
+participants K, one simulated training run and the passive property attack on it.
+
+A row names the main task (``parity`` or ``label`` of the class) and the property (a
+class, ``property: class`` with ``property_class``, or one of the pool's record
+properties); the row's single-batch AUC is the AUC at its smallest K (K = 2: Section VI-B,
+Table III), the others give AUC against K (Section VII-A, Fig. 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from leakbench.collaborative.partition import pearson, split, task_labels
+from leakbench.collaborative.property_inference import TrialSettings, run_trial
+from leakbench.collaborative.simulate import Algorithm, parse_algorithm
+from leakbench.data.pool import Pool
+from leakbench.errors import ConfigError, UnknownNameError
+from leakbench.models import build_model
+from leakbench.seeding import derive_seed
+
+STUDY = "collaborative"
+ATTACK = "passive_property"
+CLASS_PROPERTY = "class"
+
+
+def has_property(pool: Pool, row: Mapping[str, Any], *, key: str) -> np.ndarray:
+    """Which records have the row's property (boolean ``[N]``).
+
+    Raises:
+        ConfigError: naming ``key``, if the pool has no such property or it matches no record.
+    """
+    name = row["property"]
+    if name == CLASS_PROPERTY:
+        found = pool.y == row["property_class"]
+    elif name in pool.properties:
+        found = np.asarray(pool.properties[name], dtype=bool)
+    else:
+        raise UnknownNameError(f"{key}.property", name, [CLASS_PROPERTY, *pool.properties])
+    if not found.any():
+        value = row["property_class"] if name == CLASS_PROPERTY else name
+        raise ConfigError(
+            f"{key}.property: {value!r} matches no record is not allowed; allowed: a property "
+            "some records have"
+        )
+    return found
+
+
+def check_row(
+    row: Mapping[str, Any], *, key: str, num_classes: int, properties: tuple[str, ...]
+) -> None:
+    """The checks a row's settings allow before its data are read.
+
+    Raises:
+        ConfigError: naming the key, the value and the allowed values: an unknown
+            algorithm, K < 2, local_steps > 1 with synchronised SGD, a property the data
+            set does not carry, a property class outside its classes (it matches no
+            record), more participants than rounds' batches of the row's records.
+    """
+    algorithm = parse_algorithm(row["algorithm"], key=f"{key}.algorithm")
+    for k in row["participants"]:
+        if k < 2:
+            raise ConfigError(f"{key}.participants: {k} is not allowed; allowed: >= 2")
+    if algorithm is Algorithm.SYNC_SGD and row["local_steps"] != 1:
+        raise ConfigError(
+            f"{key}.local_steps: {row['local_steps']} is not allowed with sync_sgd; allowed: 1"
+        )
+    if row["property"] not in (CLASS_PROPERTY, *properties):
+        raise UnknownNameError(f"{key}.property", row["property"], [CLASS_PROPERTY, *properties])
+    if row["property"] == CLASS_PROPERTY and not 0 <= row["property_class"] < num_classes:
+        raise ConfigError(
+            f"{key}.property_class: {row['property_class']} matches no record; allowed: "
+            f"0 .. {num_classes - 1}"
+        )
+    most = row["records"] // (row["batch_size"] * row["local_steps"])
+    if max(row["participants"]) > most:
+        raise ConfigError(
+            f"{key}.participants: {max(row['participants'])} is not allowed with "
+            f"{row['records']} records at {row['batch_size'] * row['local_steps']} per "
+            f"round; allowed: 2 .. {most}"
+        )
+
+
+def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[str, Any]:
+    """The row's metrics: the task-property correlation (Table III), the AUC at each K,
+    the single-batch AUC (smallest K) and the property's record count.
+
+    Every draw comes from ``seed``: the row's records, and per K the split, the initial
+    model and the rounds. Raises :class:`ConfigError` (naming ``key``) before any training
+    if the data do not fit the row (:func:`has_property`, :func:`partition.split`).
+    """
+    settings = TrialSettings(
+        algorithm=parse_algorithm(row["algorithm"], key=f"{key}.algorithm"),
+        rounds=row["rounds"],
+        batch_size=row["batch_size"],
+        local_steps=row["local_steps"],
+        lr=row["lr"],
+        trees=row["trees"],
+        max_features=row["max_features"],
+    )
+    rng = np.random.default_rng(derive_seed(seed, "records"))
+    chosen = np.sort(rng.choice(len(pool), size=min(row["records"], len(pool)), replace=False))
+    labels = task_labels(pool.y[chosen], row["task"])
+    prop = has_property(pool, row, key=key)[chosen]
+    x, y = torch.from_numpy(pool.x[chosen]), torch.from_numpy(labels)
+    partitions = {
+        k: split(
+            has_property=prop,
+            participants=k,
+            batch_records=settings.batch_size * settings.local_steps,
+            key=key,
+            rng=np.random.default_rng(derive_seed(seed, "split", k)),
+        )
+        for k in row["participants"]
+    }
+    aucs = {}
+    for k, partition in partitions.items():
+        torch.manual_seed(derive_seed(seed, "init", k))
+        model = build_model(
+            row["arch"],
+            input_shape=tuple(pool.x.shape[1:]),
+            num_classes=int(labels.max()) + 1,
+            **row["arch_params"],
+        )
+        trial = run_trial(
+            model=model,
+            x=x,
+            labels=y,
+            partition=partition,
+            settings=settings,
+            seed=derive_seed(seed, "trial", k),
+        )
+        aucs[str(k)] = trial.auc
+    return {
+        "auc": aucs,
+        "single_batch_auc": aucs[str(min(row["participants"]))],
+        "correlation": pearson(labels, prop),
+        "property_records": int(prop.sum()),
+    }
