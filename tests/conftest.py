@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -138,12 +139,20 @@ def digests(workdir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def runs(repo_root, tmp_path_factory):
+def run_seconds() -> dict[str, float]:
+    """Wall seconds of each run of :func:`runs`, by its ``--cores`` (filled by ``runs``)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def runs(repo_root, tmp_path_factory, run_seconds):
     """Two clean, uninterrupted runs of the test config, with 1 and with 2 cores."""
     done = {}
     for cores in ("1", "2"):
         workdir = tmp_path_factory.mktemp(f"cores{cores}")
+        started = time.monotonic()
         proc = snakemake(repo_root, workdir, "--cores", cores)
+        run_seconds[cores] = time.monotonic() - started
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
         done[cores] = workdir
     return done

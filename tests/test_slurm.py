@@ -11,6 +11,7 @@ packages.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import digests, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
@@ -127,7 +129,15 @@ def slurm(tmp_path_factory) -> Iterator[Path]:
         SLURM_CONF.unlink(missing_ok=True)
 
 
-def test_slurm_profile_gives_the_bytes_of_a_local_run(repo_root, runs, slurm, tmp_path):
+def _profile_groups(repo_root: Path) -> dict[str, str]:
+    """The profile's job groups: rule name -> group name."""
+    profile = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())
+    return profile["groups"]
+
+
+def test_slurm_profile_gives_the_bytes_of_a_local_run(
+    repo_root, runs, run_seconds, slurm, tmp_path
+):
     started = time.monotonic()
     proc = snakemake(
         repo_root,
@@ -142,7 +152,22 @@ def test_slurm_profile_gives_the_bytes_of_a_local_run(repo_root, runs, slurm, tm
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     output = proc.stdout + proc.stderr
     submitted = output.count("has been submitted with SLURM jobid")
-    local = output.count("localrule ")
-    assert submitted > 20 and local >= 3, (submitted, local)
+    groups = _profile_groups(repo_root)
+    # Every Slurm job is a group job: one header per group job, naming its group.
+    submitted_groups = re.findall(r"Group job (\w+) \(jobs in", output)
+    assert len(submitted_groups) == submitted, (submitted_groups, submitted)
+    assert set(submitted_groups) == set(groups.values())
+    # Every rule of the test config ran, each either in a group or on this host (the
+    # tracking rules): no job went to Slurm on its own.
+    finished = re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", output)
+    local = set(re.findall(r"^localrule (\w+):", output, flags=re.MULTILINE))
+    assert set(finished) == set(groups) | local, (sorted(finished), sorted(local))
+    # Grouping bundles: far fewer allocations than jobs.
+    assert submitted * 4 < len(finished), (submitted, len(finished))
     assert digests(tmp_path) == digests(runs["1"])
-    print(f"Slurm run of config/test.yaml: {wall:.0f} s, {submitted} Slurm jobs")
+    ratio = wall / run_seconds["2"]
+    print(
+        f"config/test.yaml: Slurm {wall:.0f} s ({submitted} Slurm jobs for "
+        f"{len(finished)} jobs), local with 2 cores {run_seconds['2']:.0f} s, "
+        f"ratio {ratio:.2f}"
+    )
