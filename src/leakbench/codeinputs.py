@@ -64,13 +64,28 @@ def imported_modules(*, script: Path, src: Path, package: str) -> frozenset[str]
         The dotted names of the modules and packages, each with a file under ``src``.
     """
     found: dict[str, Path] = {}
-    todo = list(_modules(_read(Path(script), module="__main__"), src=Path(src), package=package))
+    todo = list(_edges(Path(script), module="__main__", src=Path(src), package=package))
     while todo:
         name, path = todo.pop()
         if name not in found:
             found[name] = path
-            todo.extend(_modules(_read(path, module=name), src=Path(src), package=package))
+            todo.extend(_edges(path, module=name, src=Path(src), package=package))
     return frozenset(found)
+
+
+_EDGES: dict[tuple, tuple[tuple[str, Path], ...]] = {}
+
+
+def _edges(path: Path, *, module: str, src: Path, package: str) -> tuple[tuple[str, Path], ...]:
+    """The modules (name, file) that ``path``'s import statements load, memoised per file
+    state: a Snakefile derives the inputs of every rule in one process, and the rules'
+    scripts share most of their modules, so each file is parsed once, not once a rule. The
+    key holds the file's size and modification time, so an edited file is read again."""
+    stat = path.stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size, module, src.resolve(), package)
+    if key not in _EDGES:
+        _EDGES[key] = tuple(_modules(_read(path, module=module), src=src, package=package))
+    return _EDGES[key]
 
 
 def library_files(*, script: Path, src: Path, package: str) -> list[Path]:
