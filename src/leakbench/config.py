@@ -104,6 +104,7 @@ def _check_membership(study: Mapping[str, Any]) -> None:
     from leakbench.attacks import ATTACKS
     from leakbench.data.registry import DATASETS
     from leakbench.models import ARCHITECTURES
+    from leakbench.studies.defences import parse_defences
     from leakbench.studies.shadow_data import check_row as check_shadow_data
 
     for name in study["attacks"]:
@@ -120,6 +121,11 @@ def _check_membership(study: Mapping[str, Any]) -> None:
             raise UnknownNameError(f"membership.grid.{i}.arch", row["arch"], ARCHITECTURES)
         _check_model(f"membership.grid.{i}", row, DATASETS[row["dataset"]])
         check_shadow_data(f"membership.grid.{i}", row)
+        parse_defences(
+            row["defences"],
+            key=f"membership.grid.{i}.defences",
+            classes=DATASETS[row["dataset"]].num_classes,
+        )
         cell = (row["dataset"], row["variant"])
         if cell in seen:
             raise ConfigError(

@@ -11,6 +11,7 @@ from leakbench.attacks import get_attack
 from leakbench.io import read_npz, write_json
 from leakbench.metrics import per_class_precision
 from leakbench.names import RatioPair, parse_shadow_label
+from leakbench.reporting.defences import defence_table
 from leakbench.reporting.figures import (
     membership_roc_figure,
     precision_cdf_figure,
@@ -65,13 +66,19 @@ def _class_precisions(
 
 
 def membership(*, files: Files) -> None:
-    """Aggregate the membership study: table, DVC summary, ROC figure and per-class
-    precision CDF figure from the inputs ``metrics``, ``rocs`` and ``scores`` (file i of
-    each belongs to one cell)."""
+    """Aggregate the membership study: table, defence table, DVC summary, ROC figure and
+    per-class precision CDF figure from the inputs ``metrics``, ``rocs`` and ``scores``
+    (file i of each belongs to one cell) and ``defences`` (one output-defence record per
+    grid row that has defences)."""
     records = load_records(paths=files.input_list("metrics"))
     table = membership_table(records=records)
     write_table_csv(table=table, path=files.output("csv"))
     write_table_md(table=table, path=files.output("md"))
+    defences = defence_table(
+        records=records, defences=load_records(paths=files.input_list("defences"))
+    )
+    write_table_csv(table=defences, path=files.output("defences_csv"))
+    write_table_md(table=defences, path=files.output("defences_md"))
 
     summary: dict[str, Any] = {}
     for r in records:
