@@ -18,10 +18,10 @@ from leakbench.attacks.defences import (
     top_k,
 )
 from leakbench.errors import ConfigError
-from leakbench.io import write_npz
+from leakbench.io import read_npz, write_npz
 from leakbench.models import build_model
 from leakbench.names import CellId
-from leakbench.reporting.defences import defence_table, training_defence
+from leakbench.reporting.defences import defence_summary, defence_table, training_defence
 from leakbench.reporting.records import MetricsRecord
 from leakbench.steps import membership_defences
 from leakbench.steps.context import Files, Job
@@ -212,16 +212,31 @@ def test_defence_step_writes_one_record_for_every_defence_and_attack(tmp_path):
         cell=CellId.of(("dataset", "variant"), ("purchase_synth", "tiny")),
         seed=7,
         row=row,
-        settings={"attacks": ["confidence", "loss"], "attack_params": {}},
+        settings={
+            "attacks": ["confidence", "loss"],
+            "attack_params": {"confidence": {"percentile": 50}},
+            "defence_attack_params": None,
+        },
     )
     out = tmp_path / "defences" / "metrics.json"
     files = Files(inputs={"outputs": (tmp_path / "outputs.npz",)}, output_list=(out,))
     membership_defences.defend(job=job, files=files)
     record = MetricsRecord.read(out)
-    assert record.attack == "defences" and record.grid["defence_labels"] == ["top1", "round1"]
+    labels = ["none", "top1", "round1"]
+    assert record.attack == "defences" and record.grid["defence_labels"] == labels
     assert set(record.metrics["top1"]) == {"confidence", "loss"}
-    assert set(record.seeds) == {"config", "top1.confidence", "top1.loss", "round1.confidence",
-                                 "round1.loss"}  # fmt: skip
+    assert set(record.seeds) == {"config"} | {
+        f"{d}.{a}" for d in labels for a in ("confidence", "loss")
+    }
+    # defence_attack_params null: the study's attack_params; the baseline is the plain API
+    assert record.grid["attack_params"] == {"confidence": {"percentile": 50}}
+    plain = membership.evaluate_attack(
+        outputs=read_npz(tmp_path / "outputs.npz"),
+        attack="confidence",
+        params={"percentile": 50},
+        seed=0,
+    )[1]
+    assert record.metrics["none"]["confidence"]["auc"] == pytest.approx(plain["auc"])
     first = out.read_bytes()
     membership_defences.defend(job=job, files=files)
     assert out.read_bytes() == first
@@ -254,7 +269,7 @@ def test_training_defence_labels():
 def test_defence_table_sets_baseline_training_and_output_defences_side_by_side():
     m = {"precision": 0.9, "recall": 1.0, "auc": 0.95, "target_test_accuracy": 0.5}
     records = [
-        _record("mlp128", "shokri", m, {"weight_decay": 0.0}),
+        _record("mlp128", "shokri", {**m, "precision": 0.7}, {"weight_decay": 0.0}),
         _record("mlp128+marginal", "shokri", m, {"weight_decay": 0.0}),  # not real shadows
         _record("mlp128_l2", "shokri", {**m, "precision": 0.6}, {"weight_decay": 0.01}),
     ]
@@ -262,8 +277,12 @@ def test_defence_table_sets_baseline_training_and_output_defences_side_by_side()
         _record(
             "mlp128",
             "defences",
-            {"top1": {"shokri": {**m, "precision": 0.8}}, "round2": {"shokri": m}},
-            {"defence_labels": ["top1", "round2"]},
+            {
+                "none": {"shokri": m},
+                "top1": {"shokri": {**m, "precision": 0.8}},
+                "round2": {"shokri": m},
+            },
+            {"defence_labels": ["none", "top1", "round2"]},
         )
     ]
     table = defence_table(records=records, defences=defences)
@@ -274,6 +293,8 @@ def test_defence_table_sets_baseline_training_and_output_defences_side_by_side()
         ["mlp128_l2", "l2_0.01", "shokri"],
     ]
     assert table["precision"].tolist() == [0.9, 0.8, 0.9, 0.6]
+    # the row's own attack record (0.7, another attack model) gives way to the defence
+    # job's baseline; a dataset without defences is not in the table
     assert defence_table(records=records, defences=[]).empty
 
 
@@ -296,3 +317,18 @@ def test_every_attack_reads_answers_through_the_input():
     np.testing.assert_allclose(confidence.scores, [0.9, 0.3] * 10)
     loss = get_attack("loss").run(inp, seed=0)
     np.testing.assert_allclose(loss.scores, np.log([0.9, 0.3] * 10))
+
+
+def test_defence_summary_puts_each_defence_beside_the_baseline():
+    m = {"precision": 0.91234, "recall": 1.0, "auc": 0.95, "target_test_accuracy": 0.5}
+    record = _record(
+        "mlp128",
+        "defences",
+        {"none": {"shokri": m}, "top1": {"shokri": {**m, "precision": 0.8}}},
+        {"defence_labels": ["none", "top1"]},
+    )
+    summary = defence_summary([record])
+    assert summary[("purchase_synth", "mlp128")]["shokri"]["precision"] == {
+        "none": 0.9123,
+        "top1": 0.8,
+    }

@@ -95,6 +95,8 @@ def _cells(repo_root):
         "privacy": (private + 1) * dp_rows,
         "scorecard": 1,  # one summary record of the whole scorecard
         "zhao": len(config["zhao"]["grid"]),  # one attack record per trained target
+        # one output-defence record per membership row with defences (not in MLflow)
+        "defences": sum(bool(row.get("defences")) for row in config["membership"]["grid"]),
         "whitebox": private,  # one white-box audit record per finite epsilon
         "blackbox": private,  # one black-box audit record per finite epsilon
         "one_run": private,  # one white-box one-run audit record per finite epsilon
@@ -113,6 +115,7 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
         (
             "attacks",
             cells["membership"]
+            + cells["defences"]
             + cells["property_poisoning"]
             + cells["membership_lira"]
             + cells["zhao"],

@@ -110,9 +110,10 @@ def _check_membership(study: Mapping[str, Any]) -> None:
     for name in study["attacks"]:
         if name not in ATTACKS:
             raise UnknownNameError("membership.attacks", name, ATTACKS)
-    for name in study["attack_params"]:
-        if name not in study["attacks"]:
-            raise UnknownNameError("membership.attack_params", name, study["attacks"])
+    for section in ("attack_params", "defence_attack_params"):
+        for name in study[section] or {}:
+            if name not in study["attacks"]:
+                raise UnknownNameError(f"membership.{section}", name, study["attacks"])
     seen: set[tuple[str, str]] = set()
     for i, row in enumerate(study["grid"]):
         if row["dataset"] not in DATASETS:

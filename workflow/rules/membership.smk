@@ -140,6 +140,7 @@ rule defend_membership:
         row=row_of("membership"),
         attacks=config["membership"]["attacks"],
         attack_params=config["membership"]["attack_params"],
+        defence_attack_params=config["membership"]["defence_attack_params"],
         seed=config["seed"],
     log:
         "results/logs/defend_membership/{dataset}/{variant}.log",

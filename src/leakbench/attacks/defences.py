@@ -89,16 +89,23 @@ PARAMS: dict[str, str | None] = {
 """Each output defence by the name configs use, with the one parameter it takes."""
 
 
+NONE = "none"
+"""The undefended API (answers softmax(z)), the baseline every defence job runs first;
+not a configurable defence."""
+
+
 @dataclass(frozen=True)
 class OutputDefence:
-    """One configured output defence: its name and parameter (None for ``label_only``)."""
+    """One output defence: its name (a key of :data:`PARAMS`, or :data:`NONE`) and
+    parameter (None for ``label_only`` and ``none``)."""
 
     name: str
     param: float | None = None
 
     @property
     def label(self) -> str:
-        """How tables name it: ``top3``, ``round2``, ``temperature5``, ``label_only``."""
+        """How tables name it: ``top3``, ``round2``, ``temperature5``, ``label_only``,
+        ``none``."""
         if self.param is None:
             return self.name
         value = int(self.param) if float(self.param).is_integer() else self.param
@@ -109,6 +116,8 @@ class OutputDefence:
         if self.name == "temperature":
             return temperature(logits, t=float(self.param))  # type: ignore[arg-type]
         probs = softmax(logits)
+        if self.name == NONE:
+            return probs
         if self.name == "top_k":
             return top_k(probs, k=int(self.param))  # type: ignore[arg-type]
         if self.name == "round":

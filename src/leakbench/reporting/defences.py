@@ -51,17 +51,20 @@ def defence_table(
     *, records: Iterable[MetricsRecord], defences: Iterable[MetricsRecord]
 ) -> pd.DataFrame:
     """One row per (dataset, variant, defence, attack) of every dataset with an output
-    defence record (``defences``: :mod:`leakbench.steps.membership_defences`): each of that
-    dataset's grid rows on real shadow data (``records``), labelled by its training defence
-    (:func:`training_defence`; ``none`` is the undefended baseline), followed by the row's
-    output defences in config order (the grid's ``defence_labels``). Rows are sorted by
-    dataset and variant."""
+    defence record (``defences``: :mod:`leakbench.steps.membership_defences`). A grid row
+    with such a record gives its rows: the undefended API (``none``) and each output
+    defence, in config order (the grid's ``defence_labels``), all with the defence job's
+    attack parameters. Every other grid row of that dataset on real shadow data
+    (``records``) gives its attacks' rows, labelled by its training defence
+    (:func:`training_defence`). Rows are sorted by dataset and variant."""
     defences = list(defences)
     datasets = {d.dataset for d in defences}
+    defended = {(d.dataset, d.variant) for d in defences}
     groups: dict[tuple[str, str], list[list[Any]]] = {}
     for record in records:
         variant, shadow_data = parse_shadow_label(record.variant)
-        if record.dataset in datasets and shadow_data == REAL:
+        cell = (record.dataset, variant)
+        if record.dataset in datasets and shadow_data == REAL and cell not in defended:
             groups.setdefault((record.dataset, variant), []).append(
                 _row(
                     record.dataset,
@@ -82,3 +85,20 @@ def defence_table(
     return pd.DataFrame(body, columns=list(DEFENCE_COLUMNS)).astype(
         {column: "float64" for column in DEFENCE_COLUMNS[4:]}
     )
+
+
+def defence_summary(defences: Iterable[MetricsRecord]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The DVC summary of each defended grid row, by (dataset, variant):
+    ``{attack: {metric: {defence label: value}}}`` for the metrics of
+    :data:`DEFENCE_COLUMNS`, rounded to 4 decimals; a defence and the undefended ``none``
+    are siblings, so a scorecard row can take their difference."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in defences:
+        cell = out.setdefault((record.dataset, record.variant), {})
+        for label in record.grid["defence_labels"]:
+            for attack, metrics in record.metrics[label].items():
+                for key in DEFENCE_COLUMNS[4:]:
+                    value = metrics[key]
+                    per_metric = cell.setdefault(attack, {}).setdefault(key, {})
+                    per_metric[label] = None if value is None else round(float(value), 4)
+    return out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from leakbench.attacks.defences import NONE
 from leakbench.io import read_npz
 from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import derive_seed
@@ -15,8 +16,9 @@ RECORD = "defences"
 
 
 def defend(*, job: Job, files: Files) -> None:
-    """Run every configured attack behind every output defence of a grid row on the row's
-    query outputs (input ``outputs``, real shadows, no DP); write one metrics record
+    """Run every configured attack behind the undefended API and every output defence of a
+    grid row on the row's query outputs (input ``outputs``, real shadows, no DP), with the
+    ``defence_attack_params`` setting (None: ``attack_params``); write one metrics record
     (metrics: defence label -> attack -> metric; the grid's ``defence_labels`` keep the
     config order, which the record's sorted JSON keys lose)."""
     dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
@@ -34,7 +36,9 @@ def defend(*, job: Job, files: Files) -> None:
         )
         return seeds[f"{defence}.{attack}"]
 
-    attack_params = job.setting("attack_params")
+    attack_params = job.setting("defence_attack_params")
+    if attack_params is None:
+        attack_params = job.setting("attack_params")
     results = evaluate_defences(
         outputs=outputs,
         defences=defences,
@@ -50,7 +54,7 @@ def defend(*, job: Job, files: Files) -> None:
         grid={
             **job.row,
             "attack_params": dict(attack_params),
-            "defence_labels": [d.label for d in defences],
+            "defence_labels": [NONE, *(d.label for d in defences)],
         },
         seeds=seeds,
         metrics=results,

@@ -11,7 +11,7 @@ from leakbench.attacks import get_attack
 from leakbench.io import read_npz, write_json
 from leakbench.metrics import per_class_precision
 from leakbench.names import RatioPair, parse_shadow_label
-from leakbench.reporting.defences import defence_table
+from leakbench.reporting.defences import defence_summary, defence_table
 from leakbench.reporting.figures import (
     membership_roc_figure,
     precision_cdf_figure,
@@ -74,9 +74,8 @@ def membership(*, files: Files) -> None:
     table = membership_table(records=records)
     write_table_csv(table=table, path=files.output("csv"))
     write_table_md(table=table, path=files.output("md"))
-    defences = defence_table(
-        records=records, defences=load_records(paths=files.input_list("defences"))
-    )
+    defence_records = load_records(paths=files.input_list("defences"))
+    defences = defence_table(records=records, defences=defence_records)
     write_table_csv(table=defences, path=files.output("defences_csv"))
     write_table_md(table=defences, path=files.output("defences_md"))
 
@@ -85,6 +84,8 @@ def membership(*, files: Files) -> None:
         cell = summary.setdefault(r.dataset, {}).setdefault(r.variant, {})
         keys = [*SUMMARY_KEYS, *sorted(k for k in r.metrics if k.startswith("shadow_data."))]
         cell[r.attack] = {k: round(r.value("metrics", k), 4) for k in keys}
+    for (dataset, variant), cell in defence_summary(defence_records).items():
+        summary.setdefault(dataset, {}).setdefault(variant, {})["defences"] = cell
     write_json(files.output("summary"), summary)
     cdf = precision_cdf_figure(precisions=_class_precisions(records, files.input_list("scores")))
     save_figure(figure=cdf, stem=files.stem("cdf_png"))

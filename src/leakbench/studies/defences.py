@@ -19,7 +19,7 @@ import numpy as np
 from leakbench import metrics
 from leakbench.attacks import get_attack
 from leakbench.attacks.base import AttackInput, answer_losses
-from leakbench.attacks.defences import OutputDefence
+from leakbench.attacks.defences import NONE, OutputDefence
 from leakbench.errors import ConfigError
 
 METRICS = ("precision", "recall", "auc", "balanced_accuracy", "tpr_at_fpr_0.01")
@@ -74,15 +74,16 @@ def evaluate_defences(
     params: Mapping[str, Mapping[str, Any]],
     seed_of: Callable[[str, str], int],
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``{defence label: {attack: metrics}}`` for every defence and attack on one row's
-    query outputs; the metrics are :data:`METRICS` of
+    """``{defence label: {attack: metrics}}`` for the undefended API (``none``, the
+    baseline with the same attack parameters) and every defence, and every attack, on one
+    row's query outputs; the metrics are :data:`METRICS` of
     :func:`leakbench.metrics.membership_metrics` plus the target's test accuracy on its
     defended answers (argmax, ties to the lower class: what the defence costs; rounding
     down can tie every class at 0). ``seed_of(defence label, attack)`` seeds an attack."""
     member = np.asarray(outputs["eval_member"])
     labels = outputs["eval_labels"]
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for defence in defences:
+    for defence in [OutputDefence(NONE), *defences]:
         cell = out.setdefault(defence.label, {})
         for attack in attacks:
             spec = get_attack(attack)
