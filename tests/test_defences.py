@@ -332,3 +332,32 @@ def test_defence_summary_puts_each_defence_beside_the_baseline():
         "none": 0.9123,
         "top1": 0.8,
     }
+
+
+def test_dropout_rows_train_stacked_reproducibly_and_differ_from_no_dropout():
+    """A training-defence row (arch_params.dropout) trains through the stacked trainer:
+    two runs give identical predictions, and dropout changes the trained models."""
+    from leakbench.training import TrainConfig, predict_logits, train_stacked
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 6)).astype(np.float32), rng.integers(0, 3, 64)
+    config = TrainConfig.from_row(
+        {"epochs": 2, "batch_size": 16, "lr": 0.01, "weight_decay": 0.0, "optimizer": "adam"}
+    )
+
+    def logits(dropout):
+        models = train_stacked(
+            arch="mlp",
+            arch_params={"hidden": [8], "dropout": dropout},
+            x=x,
+            y=y,
+            num_classes=3,
+            keep=np.arange(128).reshape(2, 64) % 2 == 0,
+            seeds=[1, 2],
+            config=config,
+        )
+        return predict_logits(models, x)
+
+    first = logits(0.5)
+    np.testing.assert_array_equal(first, logits(0.5))
+    assert not np.array_equal(first, logits(0.0))
