@@ -78,7 +78,8 @@ def test_unknown_key_names_key_and_allowed_keys(tmp_path, schema, base):
     with pytest.raises(
         ConfigError,
         match=r"membership: .*'shadow_count' was unexpected.*"
-        r"allowed keys: attack_params, attacks, grid, noise_queries, shadows",
+        r"allowed keys: attack_params, attacks, defence_attack_params, grid, noise_queries, "
+        r"shadows",
     ):
         _load(tmp_path, schema, bad)
 
@@ -205,4 +206,35 @@ def test_bad_audit_settings_stop_at_validation(tmp_path, schema, base, key, valu
     bad = copy.deepcopy(base)
     bad["privacy"][key] = value
     with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, schema, bad)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"defence": "top_k", "k": 101}, r"defences\.0\.k: 101 is not allowed; allowed: an "
+         r"integer 1 <= k <= 100"),
+        ({"defence": "top_k", "k": 0}, r"defences\.0\.k: 0 is not allowed"),
+        ({"defence": "round", "d": -1}, r"defences\.0\.d: -1 is not allowed; allowed: an "
+         r"integer d >= 0"),
+        ({"defence": "temperature", "t": 0}, r"defences\.0\.t: 0 is not allowed; allowed: a "
+         r"finite number t > 0"),
+        ({"defence": "blur"}, r"defences\.0\.defence: 'blur' is not allowed; allowed: top_k, "
+         r"round, temperature, label_only"),
+    ],
+)  # fmt: skip
+def test_bad_output_defences_are_refused_before_training(tmp_path, schema, base, entry, message):
+    """Shokri et al. section VIII defences: purchase_synth has 100 classes."""
+    bad = copy.deepcopy(base)
+    bad["membership"]["grid"][0]["defences"] = [entry]
+    with pytest.raises(ConfigError, match=r"membership\.grid\.0\." + message):
+        _load(tmp_path, schema, bad)
+
+
+def test_defence_attack_params_name_configured_attacks(tmp_path, schema, base):
+    bad = copy.deepcopy(base)
+    bad["membership"]["defence_attack_params"] = {"lira": {}}
+    with pytest.raises(
+        ConfigError, match=r"membership\.defence_attack_params: unknown value 'lira'"
+    ):
         _load(tmp_path, schema, bad)

@@ -98,6 +98,8 @@ def _cells(repo_root):
         "memorisation": len(config["memorisation"]["grid"]),  # one record per trained stack
         # one passive-attack record (all its K) per simulated grid row
         "collaborative": len(config["collaborative"]["grid"]),
+        # one output-defence record per membership row with defences (not in MLflow)
+        "defences": sum(bool(row.get("defences")) for row in config["membership"]["grid"]),
         "whitebox": private,  # one white-box audit record per finite epsilon
         "blackbox": private,  # one black-box audit record per finite epsilon
         "one_run": private,  # one white-box one-run audit record per finite epsilon
@@ -116,6 +118,7 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
         (
             "attacks",
             cells["membership"]
+            + cells["defences"]
             + cells["property_poisoning"]
             + cells["membership_lira"]
             + cells["zhao"]

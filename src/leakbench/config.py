@@ -109,14 +109,16 @@ def _check_membership(study: Mapping[str, Any]) -> None:
     from leakbench.data.registry import DATASETS
     from leakbench.estimators import FAMILIES, family_params
     from leakbench.models import ARCHITECTURES
+    from leakbench.studies.defences import parse_defences
     from leakbench.studies.shadow_data import check_row as check_shadow_data
 
     for name in study["attacks"]:
         if name not in ATTACKS:
             raise UnknownNameError("membership.attacks", name, ATTACKS)
-    for name in study["attack_params"]:
-        if name not in study["attacks"]:
-            raise UnknownNameError("membership.attack_params", name, study["attacks"])
+    for section in ("attack_params", "defence_attack_params"):
+        for name in study[section] or {}:
+            if name not in study["attacks"]:
+                raise UnknownNameError(f"membership.{section}", name, study["attacks"])
     seen: set[tuple[str, str]] = set()
     for i, row in enumerate(study["grid"]):
         if row["dataset"] not in DATASETS:
@@ -133,6 +135,11 @@ def _check_membership(study: Mapping[str, Any]) -> None:
         else:
             _check_model(f"membership.grid.{i}", row, DATASETS[row["dataset"]])
         check_shadow_data(f"membership.grid.{i}", row)
+        parse_defences(
+            row["defences"],
+            key=f"membership.grid.{i}.defences",
+            classes=DATASETS[row["dataset"]].num_classes,
+        )
         cell = (row["dataset"], row["variant"])
         if cell in seen:
             raise ConfigError(

@@ -149,6 +149,12 @@ def membership_cells(real, generated):
     return cells
 
 
+def defence_rows(pattern):
+    """``pattern`` for every membership grid row with output defences."""
+    rows = [row for row in grid("membership") if row["defences"]]
+    return [expand(pattern, dataset=r["dataset"], variant=r["variant"])[0] for r in rows]
+
+
 def synthesis_target(wildcards):
     """The row's target, which model-based synthesis queries (``synthetic`` only)."""
     if wildcards.shadow_data != "synthetic":

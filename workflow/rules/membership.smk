@@ -10,6 +10,8 @@ MEMBERSHIP_PLOTS = "results/plots/membership/{dataset}/{variant}/{privacy}"
 SHADOW_DATA = f"{MEMBERSHIP}/nodp/shadow_data/{{shadow_data}}"
 SHADOW_DATA_ATTACKS = "results/attacks/membership/{dataset}/{variant}/nodp/shadow_data/{shadow_data}"
 SHADOW_DATA_PLOTS = "results/plots/membership/{dataset}/{variant}/nodp/shadow_data/{shadow_data}"
+# A row's output defences (section VIII) run in one job on its nodp query outputs.
+DEFENCES = "results/attacks/membership/{dataset}/{variant}/nodp/defences"
 
 
 rule split_membership:
@@ -128,6 +130,28 @@ use rule attack_membership as attack_shadow_data_membership with:
         "results/logs/attack_shadow_data_membership/{dataset}/{variant}/{shadow_data}/{attack}.log",
 
 
+rule defend_membership:
+    input:
+        code=imports_of("defend_membership.py"),
+        outputs="results/attacks/membership/{dataset}/{variant}/nodp/outputs.npz",
+    output:
+        f"{DEFENCES}/metrics.json",
+    params:
+        row=row_of("membership"),
+        attacks=config["membership"]["attacks"],
+        attack_params=config["membership"]["attack_params"],
+        defence_attack_params=config["membership"]["defence_attack_params"],
+        seed=config["seed"],
+    log:
+        "results/logs/defend_membership/{dataset}/{variant}.log",
+    benchmark:
+        "results/benchmarks/defend_membership/{dataset}/{variant}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/defend_membership.py"
+
+
 rule aggregate_membership:
     input:
         code=imports_of("aggregate_membership.py"),
@@ -141,6 +165,7 @@ rule aggregate_membership:
             f"{MEMBERSHIP_ATTACKS}/{{attack}}.scores.npz",
             f"{SHADOW_DATA_ATTACKS}/{{attack}}.scores.npz",
         ),
+        defences=defence_rows(f"{DEFENCES}/metrics.json"),
     output:
         **study_outputs("membership"),
     log:

@@ -34,6 +34,22 @@ def _outputs(name: str, value: object, classes: int | None = None) -> np.ndarray
     return array
 
 
+def _answers(name: str, value: np.ndarray | None) -> None:
+    """Check prediction-API answers: entries in [0, 1], rows summing to at most 1."""
+    if value is None:
+        return
+    array = np.asarray(value, dtype=np.float64)
+    if array.min() < 0 or array.max() > 1 or (array.sum(axis=1) > 1 + 1e-6).any():
+        raise ConfigError(
+            f"{name}: answers outside the probability simplex are not allowed with "
+            "probabilities=True; allowed: entries in [0, 1], rows summing to at most 1"
+        )
+
+
+LOSS_FLOOR = 1e-12
+"""The smallest probability a defended answer's cross-entropy takes: -log(1e-12) = 27.6."""
+
+
 def _labels(name: str, value: object, rows: int, classes: int) -> None:
     """Check one integer label in [0, classes) per row."""
     array = np.asarray(value)
@@ -64,6 +80,10 @@ class AttackInput:
         shadow_member: whether each was in its shadow model's training set, bool [S].
         train_loss: the target's mean training cross-entropy (Yeom et al.'s assumption).
         noise_logits: target outputs on uniform random inputs, [R, C].
+        probabilities: False when the three output arrays hold logits; True when they
+            hold the prediction API's answers themselves (entries in [0, 1], rows summing
+            to at most 1: the defended answers of :mod:`leakbench.attacks.defences`).
+            Attacks read them through :meth:`posteriors` and :meth:`losses`.
     """
 
     logits: np.ndarray
@@ -73,6 +93,22 @@ class AttackInput:
     shadow_member: np.ndarray | None = None
     train_loss: float | None = None
     noise_logits: np.ndarray | None = None
+    probabilities: bool = False
+
+    def posteriors(self, outputs: np.ndarray) -> np.ndarray:
+        """The prediction vectors of ``outputs`` (one of the output fields), float64
+        [rows, C]: softmax(z) of logits, the answers themselves when :attr:`probabilities`."""
+        if self.probabilities:
+            return np.asarray(outputs, dtype=np.float64)
+        return softmax(outputs)
+
+    def losses(self, outputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Per-record cross-entropy -log p_y of ``outputs`` on ``labels``, float64 [rows]:
+        :func:`cross_entropy` of logits; of answers, -log max(p_y, :data:`LOSS_FLOOR`) (a
+        defended answer may give the true class probability 0)."""
+        if not self.probabilities:
+            return cross_entropy(outputs, labels)
+        return answer_losses(outputs, labels)
 
     def __post_init__(self) -> None:
         logits = _outputs("logits", self.logits)
@@ -105,6 +141,9 @@ class AttackInput:
             )
         if self.noise_logits is not None:
             _outputs("noise_logits", self.noise_logits, classes)
+        if self.probabilities:
+            for name in ("logits", "shadow_logits", "noise_logits"):
+                _answers(name, getattr(self, name))
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,6 +242,18 @@ def softmax(logits: np.ndarray) -> np.ndarray:
         float64 [N, C], rows summing to 1.
     """
     return np.exp(log_softmax(logits))
+
+
+def answer_losses(answers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-record cross-entropy of prediction-API answers, -log max(p_y, LOSS_FLOOR),
+    float64 [N]; the floor keeps a defended answer that gives the true class 0 finite.
+
+    Args:
+        answers: [N, C] prediction vectors (entries in [0, 1]).
+        labels: [N] integer labels in [0, C).
+    """
+    true = np.asarray(answers, dtype=np.float64)[np.arange(len(labels)), np.asarray(labels)]
+    return -np.log(np.maximum(true, LOSS_FLOOR))
 
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:

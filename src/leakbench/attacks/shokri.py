@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from leakbench.attacks.base import AttackInput, AttackResult, check_params, require, softmax
+from leakbench.attacks.base import AttackInput, AttackResult, check_params, require
 from leakbench.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -110,9 +110,9 @@ def run(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
             f"shadow_member: {int(shadow_in.sum())} 'in' rows of {shadow_in.size} is not "
             "allowed; allowed: at least one 'in' and one 'out' shadow row"
         )
-    shadow_x = softmax(inp.shadow_logits)
+    shadow_x = inp.posteriors(inp.shadow_logits)
     shadow_y = np.asarray(inp.shadow_labels)
-    target_x = softmax(inp.logits)
+    target_x = inp.posteriors(inp.logits)
     labels = np.asarray(inp.labels)
 
     scores = np.empty(labels.size, dtype=np.float64)

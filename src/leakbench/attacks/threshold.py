@@ -12,9 +12,7 @@ from leakbench.attacks.base import (
     AttackInput,
     AttackResult,
     check_params,
-    cross_entropy,
     require,
-    softmax,
 )
 from leakbench.errors import ConfigError
 
@@ -77,8 +75,8 @@ def confidence(inp: AttackInput, *, seed: int, **params: object) -> AttackResult
             "a number p with 0 <= p <= 100 (the p-th percentile of noise max posteriors)"
         )
     require("confidence", noise_logits=inp.noise_logits)
-    scores = softmax(inp.logits).max(axis=1)
-    threshold = noise_threshold(softmax(inp.noise_logits).max(axis=1), percentile=percentile)
+    scores = inp.posteriors(inp.logits).max(axis=1)
+    threshold = noise_threshold(inp.posteriors(inp.noise_logits).max(axis=1), percentile=percentile)
     return AttackResult(scores=scores, predictions=scores > threshold, threshold=threshold)
 
 
@@ -107,6 +105,6 @@ def loss(inp: AttackInput, *, seed: int, **params: object) -> AttackResult:
     del seed
     check_params("loss", params, LOSS_PARAMS)
     require("loss", train_loss=inp.train_loss)
-    scores = -cross_entropy(inp.logits, inp.labels)
+    scores = -inp.losses(inp.logits, inp.labels)
     threshold = -float(inp.train_loss)
     return AttackResult(scores=scores, predictions=scores >= threshold, threshold=threshold)

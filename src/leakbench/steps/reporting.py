@@ -11,6 +11,7 @@ from leakbench.attacks import get_attack
 from leakbench.io import read_npz, write_json
 from leakbench.metrics import per_class_precision
 from leakbench.names import RatioPair, parse_shadow_label
+from leakbench.reporting.defences import defence_summary, defence_table
 from leakbench.reporting.figures import membership_roc_figure, precision_cdf_figure, save_figure
 from leakbench.reporting.overfitting import family_trends, overfitting_figure, overfitting_points
 from leakbench.reporting.property import attack_figure, attack_table, regression_table
@@ -62,14 +63,19 @@ def _class_precisions(
 
 
 def membership(*, files: Files) -> None:
-    """Aggregate the membership study: table, DVC summary (with each model family's
-    gap-precision trend, :func:`~leakbench.reporting.overfitting.family_trends`), ROC
-    figure, per-class precision CDF figure and overfitting figure from the inputs
-    ``metrics``, ``rocs`` and ``scores`` (file i of each belongs to one cell)."""
+    """Aggregate the membership study: table, defence table, DVC summary (with each model
+    family's gap-precision trend, :func:`~leakbench.reporting.overfitting.family_trends`),
+    ROC figure, per-class precision CDF figure and overfitting figure from the inputs
+    ``metrics``, ``rocs`` and ``scores`` (file i of each belongs to one cell) and
+    ``defences`` (one output-defence record per grid row that has defences)."""
     records = load_records(paths=files.input_list("metrics"))
     table = membership_table(records=records)
     write_table_csv(table=table, path=files.output("csv"))
     write_table_md(table=table, path=files.output("md"))
+    defence_records = load_records(paths=files.input_list("defences"))
+    defences = defence_table(records=records, defences=defence_records)
+    write_table_csv(table=defences, path=files.output("defences_csv"))
+    write_table_md(table=defences, path=files.output("defences_md"))
 
     summary: dict[str, Any] = {}
     for r in records:
@@ -80,6 +86,8 @@ def membership(*, files: Files) -> None:
     trends = family_trends(points)
     if trends:
         summary["overfitting_trend"] = trends
+    for (dataset, variant), cell in defence_summary(defence_records).items():
+        summary.setdefault(dataset, {}).setdefault(variant, {})["defences"] = cell
     write_json(files.output("summary"), summary)
     save_figure(figure=overfitting_figure(points), stem=files.stem("overfit_png"))
     cdf = precision_cdf_figure(precisions=_class_precisions(records, files.input_list("scores")))

@@ -27,7 +27,8 @@ SPEC = StudySpec(
     name="membership",
     description="Membership inference with shadow models, and threshold baselines",
     reference=(
-        "Shokri et al. 2017 (S&P), sections V-VI (V-C: shadow data); Salem et al. 2019; "
+        "Shokri et al. 2017 (S&P), sections V-VI (V-C: shadow data), VIII (defences); "
+        "Salem et al. 2019; "
         "Yeom et al. 2018"
     ),
     schema="membership.schema.yaml",
@@ -36,6 +37,12 @@ SPEC = StudySpec(
     outputs=(
         table("csv", "results/tables/membership.csv", report=True),
         table("md", "results/tables/membership.md"),
+        table(
+            "defences_csv",
+            "results/tables/membership_defences.csv",
+            caption="membership_defences.rst",
+        ),
+        table("defences_md", "results/tables/membership_defences.md"),
         metrics("summary", "results/metrics/membership.json"),
         figure("png", "results/figures/membership_roc.png", caption="membership_roc.rst"),
         figure("pdf", "results/figures/membership_roc.pdf"),
