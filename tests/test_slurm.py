@@ -171,3 +171,25 @@ def test_slurm_profile_gives_the_bytes_of_a_local_run(
         f"{len(finished)} jobs), local with 2 cores {run_seconds['2']:.0f} s, "
         f"ratio {ratio:.2f}"
     )
+
+
+def _rules(repo_root: Path) -> tuple[set[str], set[str]]:
+    """(every rule of workflow/rules/, the local rules) read from the rule files."""
+    rules, local = set(), set()
+    for path in (repo_root / "workflow/rules").glob("*.smk"):
+        text = path.read_text()
+        rules |= set(re.findall(r"^rule (\w+):", text, flags=re.M))
+        rules |= set(re.findall(r"^use rule \w+ as (\w+)", text, flags=re.M))
+        for block in re.findall(r"^localrules:\n((?:    \w+,?\n)+)", text, flags=re.M):
+            local |= set(re.findall(r"\w+", block))
+    return rules, local
+
+
+def test_the_profile_groups_every_cluster_rule(repo_root):
+    """A rule left out of the profile's ``groups`` would go to Slurm as a job of its own:
+    this catches it without a cluster (the Slurm run above checks it too)."""
+    rules, local = _rules(repo_root)
+    groups = yaml.safe_load((repo_root / "profiles/slurm/config.yaml").read_text())["groups"]
+    assert local, "no localrules found"
+    assert sorted(rules - local - set(groups)) == []
+    assert sorted(set(groups) - rules) == [], "the profile groups a rule that does not exist"
