@@ -156,3 +156,18 @@ def runs(repo_root, tmp_path_factory, run_seconds):
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
         done[cores] = workdir
     return done
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what tests measured (``record_property``): wall times and their ratios, which
+    are reported, never asserted."""
+    measured = [
+        (report.nodeid, report.user_properties)
+        for report in terminalreporter.stats.get("passed", [])
+        if report.when == "call" and report.user_properties
+    ]
+    if measured:
+        terminalreporter.section("measured")
+        for nodeid, properties in measured:
+            values = ", ".join(f"{key} {value}" for key, value in properties)
+            terminalreporter.write_line(f"{nodeid}: {values}")
