@@ -175,32 +175,26 @@ def _check_memorisation(study: Mapping[str, Any]) -> None:
 
 def _check_collaborative(study: Mapping[str, Any]) -> None:
     from leakbench.data.registry import DATASETS
-    from leakbench.models import ARCHITECTURES
     from leakbench.studies.collaborative import check_row
 
-    seen: set[tuple[str, str]] = set()
+    # Rows train through the collaborative simulation, not the stacked trainer's settings.
+    _check_trained_grid("collaborative", study["grid"], train_settings=False)
     for i, row in enumerate(study["grid"]):
-        key = f"collaborative.grid.{i}"
-        if row["dataset"] not in DATASETS:
-            raise UnknownNameError(f"{key}.dataset", row["dataset"], DATASETS)
-        if row["arch"] not in ARCHITECTURES:
-            raise UnknownNameError(f"{key}.arch", row["arch"], ARCHITECTURES)
-        _check_model(key, row, DATASETS[row["dataset"]])
         spec = DATASETS[row["dataset"]]
-        check_row(row, key=key, num_classes=spec.num_classes, properties=spec.properties)
-        cell = (row["dataset"], row["variant"])
-        if cell in seen:
-            raise ConfigError(
-                f"{key}: dataset {cell[0]!r} with variant {cell[1]!r} appears twice; each "
-                "(dataset, variant) pair must be unique"
-            )
-        seen.add(cell)
+        check_row(
+            row,
+            key=f"collaborative.grid.{i}",
+            num_classes=spec.num_classes,
+            properties=spec.properties,
+        )
 
 
-def _check_trained_grid(section: str, grid: list[Mapping[str, Any]]) -> None:
+def _check_trained_grid(
+    section: str, grid: list[Mapping[str, Any]], *, train_settings: bool = True
+) -> None:
     """Check each row of a study grid that trains one model family per (dataset, variant):
     known dataset and architecture, a model that fits the data, a unique (dataset,
-    variant) pair and valid training settings."""
+    variant) pair and, if ``train_settings``, valid stacked-trainer settings."""
     from leakbench.data.registry import DATASETS
     from leakbench.models import ARCHITECTURES
     from leakbench.training import TrainConfig
@@ -220,6 +214,8 @@ def _check_trained_grid(section: str, grid: list[Mapping[str, Any]]) -> None:
                 "(dataset, variant) pair must be unique"
             )
         seen.add(cell)
+        if not train_settings:
+            continue
         try:
             TrainConfig.from_row(row)
         except ConfigError as err:
