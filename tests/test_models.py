@@ -45,7 +45,7 @@ def _example_input(name: str, batch: int, seed: int = 0) -> torch.Tensor:
 def test_registry_names_and_params():
     assert sorted(ARCHITECTURES) == ["cnn", "gru", "logreg", "mlp", "resnet20", "textcnn", "wrn"]
     assert ARCHITECTURES["logreg"].params == ()
-    assert ARCHITECTURES["mlp"].params == ("hidden", "activation")
+    assert ARCHITECTURES["mlp"].params == ("hidden", "activation", "dropout")
     assert ARCHITECTURES["cnn"].params == ("channels",)
     assert ARCHITECTURES["resnet20"].params == ("base_channels", "groups", "blocks")
     assert ARCHITECTURES["wrn"].params == ("depth", "width", "base_channels", "groups")

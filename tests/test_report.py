@@ -67,6 +67,22 @@ def _wait(find, timeout: float = 20.0):
         time.sleep(0.2)
 
 
+def _click(element, timeout: float = 20.0) -> None:
+    """Click ``element`` as a user would: once the menu's transitions have settled and
+    nothing covers it (a click during an animation lands on the element sliding past)."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            element.click()
+            return
+        except ElementClickInterceptedException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def _show(browser, report: Path, figure: str, shots: Path, captions: Path) -> None:
     """Open the report, click the figure's entry and its caption; check both are shown."""
     from selenium.webdriver.common.by import By
@@ -74,13 +90,13 @@ def _show(browser, report: Path, figure: str, shots: Path, captions: Path) -> No
     browser.get(report.as_uri())
     category = _wait(lambda: browser.find_elements(By.XPATH, f"//*[text()='{CATEGORIES[figure]}']"))
     assert category, f"{figure}: no category {CATEGORIES[figure]!r} in the report"
-    category[0].click()
+    _click(category[0])
     row = _wait(
         lambda: browser.find_elements(By.XPATH, f"//td[text()='results/figures/{figure}']/..")
     )
     assert row, f"{figure}: not listed under {CATEGORIES[figure]!r}"
     view, info = row[0].find_elements(By.XPATH, ".//a")
-    view.click()
+    _click(view)
     image = _wait(
         lambda: [
             img
@@ -95,7 +111,7 @@ def _show(browser, report: Path, figure: str, shots: Path, captions: Path) -> No
     browser.save_screenshot(str(shot))
     pixels = np.asarray(Image.open(shot).convert("RGB"))[:, 420:]  # right of the menu
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50, f"{figure}: blank view"
-    info.click()
+    _click(info)
     words = " ".join((captions / f"{Path(figure).stem}.rst").read_text().split()[:6])
     shown = _wait(lambda: words in " ".join(browser.find_element(By.TAG_NAME, "body").text.split()))
     assert shown, f"{figure}: caption {words!r}... not shown"
