@@ -193,6 +193,22 @@ class AttackSpec:
     reference: str
 
 
+def positive(key: str, value: object, *, allowed: str = "a finite number > 0") -> float:
+    """``value`` as a float if it is a finite real number > 0 (not a bool).
+
+    Raises:
+        ConfigError: naming ``key``, the value and ``allowed``.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigError(f"{key}: {value!r} is not allowed; allowed: {allowed}")
+    return float(value)
+
+
 def check_params(attack: str, params: Mapping[str, object], allowed: tuple[str, ...]) -> None:
     """Refuse parameter names ``attack`` does not take, naming the key and the allowed ones."""
     for key in params:

@@ -15,14 +15,13 @@ stable sort and ``numpy.argmax`` order them.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from leakbench.attacks.base import softmax
+from leakbench.attacks.base import positive, softmax
 from leakbench.errors import ConfigError
 
 ROUNDING_SLACK = 1e-9
@@ -150,16 +149,7 @@ class OutputDefence:
             return cls(name)
         value = entry.get(param)
         if param == "t":
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not math.isfinite(value)
-                or value <= 0
-            ):
-                raise ConfigError(
-                    f"{key}.t: {value!r} is not allowed; allowed: a finite number t > 0"
-                )
-            return cls(name, float(value))
+            return cls(name, positive(f"{key}.t", value, allowed="a finite number t > 0"))
         low, high = (1, classes) if param == "k" else (0, None)
         if (
             isinstance(value, bool)

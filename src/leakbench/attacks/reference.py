@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 
 from leakbench.attacks import lira, rmia
+from leakbench.attacks.base import positive
 from leakbench.attacks.queries import QUERIES, check_queries
 from leakbench.attacks.signals import SignalSpec
 from leakbench.errors import ConfigError, UnknownNameError
@@ -315,17 +316,7 @@ def _check_one(attack: str, params: Mapping[str, object]) -> dict[str, object]:
     merged = {k: v for k, v in spec.params.items() if v is not None} | dict(params)
     for key in ("gamma", "temperature"):
         if key in merged:
-            value = merged[key]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not math.isfinite(value)
-                or value <= 0
-            ):
-                raise ConfigError(
-                    f"attack_params.{attack}.{key}: {value!r} is not allowed; allowed: a "
-                    "finite number > 0"
-                )
+            positive(f"attack_params.{attack}.{key}", merged[key])
     if "a" in merged:
         value = merged["a"]
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:

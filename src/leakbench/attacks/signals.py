@@ -8,13 +8,12 @@ signal with its parameters, and its :attr:`SignalSpec.key` is the name it is sto
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from leakbench.attacks.base import positive
 from leakbench.errors import ConfigError, UnknownNameError
 
 
@@ -97,17 +96,6 @@ SIGNALS: dict[str, SignalKind] = {
 }
 
 
-def _positive(key: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ConfigError(f"{key}: {value!r} is not allowed; allowed: a finite number > 0")
-    return float(value)
-
-
 @dataclass(frozen=True)
 class SignalSpec:
     """One signal with its parameters.
@@ -129,7 +117,7 @@ class SignalSpec:
         if self.name not in SIGNALS:
             raise UnknownNameError("signal", self.name, SIGNALS)
         if "temperature" in SIGNALS[self.name].params:
-            object.__setattr__(self, "temperature", _positive("temperature", self.temperature))
+            object.__setattr__(self, "temperature", positive("temperature", self.temperature))
         elif self.temperature is not None:
             raise ConfigError(
                 f"temperature: {self.temperature!r} is not allowed for signal {self.name!r}; "
