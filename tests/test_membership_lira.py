@@ -22,7 +22,7 @@ from leakbench.reporting.lira import (
 )
 from leakbench.reporting.records import MetricsRecord
 from leakbench.studies import membership_lira as study
-from leakbench.studies.lira_splits import keep_matrix
+from leakbench.studies.lira_splits import keep_matrix, parts
 
 
 @pytest.mark.parametrize(
@@ -50,8 +50,8 @@ def test_shokri_shadows_are_the_models_after_the_target_cyclically():
 
 
 def test_parts_cover_every_model_once():
-    assert study.parts(models=16, stack=6) == [range(0, 6), range(6, 12), range(12, 16)]
-    assert study.parts(models=16, stack=64) == [range(0, 16)]
+    assert parts(models=16, stack=6) == [range(0, 6), range(6, 12), range(12, 16)]
+    assert parts(models=16, stack=64) == [range(0, 16)]
 
 
 def _separable(models=8, records=120, seed=0):

@@ -82,7 +82,7 @@ def _edges(path: Path, *, module: str, src: Path, package: str) -> tuple[tuple[s
     scripts share most of their modules, so each file is parsed once, not once a rule. The
     key holds the file's size and modification time, so an edited file is read again."""
     stat = path.stat()
-    key = (path.resolve(), stat.st_mtime_ns, stat.st_size, module, src.resolve(), package)
+    key = (str(path), stat.st_mtime_ns, stat.st_size, module, str(src), package)
     if key not in _EDGES:
         _EDGES[key] = tuple(_modules(_read(path, module=module), src=src, package=package))
     return _EDGES[key]
@@ -171,6 +171,11 @@ def _absolute(node: ast.ImportFrom, *, anchor: str) -> str:
     return ".".join([*parts, *([node.module] if node.module else [])])
 
 
+# Only statements hold import statements (an expression, a lambda's body included, cannot),
+# so the walk never descends into expressions: most of a module's nodes.
+_HOLDS_IMPORTS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
 def _runtime_imports(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
     """Every import statement among ``nodes`` and below, except under ``if TYPE_CHECKING``."""
     for node in nodes:
@@ -179,7 +184,9 @@ def _runtime_imports(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.Impo
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             yield from _runtime_imports(node.orelse)
         else:
-            yield from _runtime_imports(ast.iter_child_nodes(node))
+            yield from _runtime_imports(
+                child for child in ast.iter_child_nodes(node) if isinstance(child, _HOLDS_IMPORTS)
+            )
 
 
 def _is_type_checking(test: ast.expr) -> bool:

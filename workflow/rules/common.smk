@@ -17,7 +17,12 @@ os.environ.update(
 )
 
 config.update(validate_schema(config, load_schema(ROOT / "workflow/schemas/config.schema.yaml")))
-check_names(config)
+# The cross-field checks build a model of every grid row (torch's import alone is a
+# second). The Snakemake that plans the run makes them before any job starts; one that
+# runs a job inside a cluster allocation (exec mode remote) reads the same config again
+# only to find its job, and skips them: each job of a Slurm run parses the workflow.
+if not workflow.remote_exec:
+    check_names(config)
 
 ENV = "../../envs/leakbench.yaml"
 
@@ -165,7 +170,7 @@ def synthesis_target(wildcards):
 def lira_parts(wildcards):
     """The model files of a membership_lira cell's training jobs, in model order
     (``LIRA``: the cell's model folder, membership_lira.smk)."""
-    from leakbench.studies.membership_lira import parts
+    from leakbench.studies.lira_splits import parts
 
     row = grid_row("membership_lira", wildcards)
     count = len(parts(models=row["models"], stack=row["stack"]))
@@ -220,7 +225,7 @@ def shown(out, category):
 def property_rates(kind):
     """Poisoning rates as path parts: ``pairs`` for the two-world groups, ``regression``."""
     from leakbench.names import REGRESSION
-    from leakbench.studies.property_poisoning import poison_rates
+    from leakbench.studies.property_rates import poison_rates
 
     study = config["property_poisoning"]
     group = REGRESSION if kind == "regression" else "pairs"

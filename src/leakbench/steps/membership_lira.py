@@ -14,7 +14,7 @@ from leakbench.reporting.roc import roc_csv
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies import membership_lira as study
-from leakbench.studies.lira_splits import LiraSplit, make_lira_split
+from leakbench.studies.lira_splits import LiraSplit, make_lira_split, parts
 from leakbench.training import TrainConfig, load_models, save_models, train_stacked
 
 STUDY = study.STUDY
@@ -44,9 +44,7 @@ def train(*, job: Job, files: Files) -> None:
     dataset, variant = _cell(job)
     data = Pool.load(files.input("pool"))
     split_ = LiraSplit.from_arrays(read_npz(files.input("split")))
-    chosen = study.parts(models=job.row["models"], stack=job.row["stack"])[
-        int(job.wildcard("part"))
-    ]
+    chosen = parts(models=job.row["models"], stack=job.row["stack"])[int(job.wildcard("part"))]
     models = train_stacked(
         arch=job.row["arch"],
         arch_params=job.row["arch_params"],

@@ -28,7 +28,7 @@ from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
 from leakbench.studies import property_poisoning as study_lib
-from leakbench.studies.property_poisoning import poison_rates
+from leakbench.studies.property_rates import poison_rates
 from leakbench.studies.property_splits import PropertySides, check_fraction, make_sides
 from leakbench.training import StackedModels, load_models, save_models
 

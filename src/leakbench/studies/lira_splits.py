@@ -113,3 +113,8 @@ def make_lira_split(
     keep = keep_matrix(models=models, records=records, seed=int(rng.integers(2**63)))
     chosen = np.sort(rng.choice(records, size=population, replace=False)).astype(np.int64)
     return LiraSplit(rows=rows, keep=keep, population=chosen)
+
+
+def parts(*, models: int, stack: int) -> list[range]:
+    """The models of each training job: consecutive slices of at most ``stack`` models."""
+    return [range(start, min(start + stack, models)) for start in range(0, models, stack)]

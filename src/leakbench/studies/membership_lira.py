@@ -71,11 +71,6 @@ def model_seeds(*, seed: int, dataset: str, variant: str, models: range) -> list
     return [derive_seed(seed, STUDY, dataset, variant, "model", k) for k in models]
 
 
-def parts(*, models: int, stack: int) -> list[range]:
-    """The models of each training job: consecutive slices of at most ``stack`` models."""
-    return [range(start, min(start + stack, models)) for start in range(0, models, stack)]
-
-
 def kind_of(attack: str) -> str:
     """``"shadow"`` for Shokri's attack, else the reference attack's kind of reference
     models (``"online"``, ``"offline"`` or ``"none"``).

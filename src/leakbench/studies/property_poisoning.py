@@ -20,7 +20,6 @@ from leakbench.attacks.base import softmax
 from leakbench.attacks.property import label_fraction
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
-from leakbench.names import REGRESSION
 from leakbench.poisoning import PoisonSet
 from leakbench.studies.property_splits import PropertySides, sample_fraction
 from leakbench.training import StackedModels, TrainConfig, predict_logits, train_stacked
@@ -69,17 +68,6 @@ def ratio_plan(
     ratios += [r for r in shadow_ratios for _ in range(shadows)]
     is_target = np.arange(len(ratios)) < len(target_ratios) * targets
     return ModelPlan(is_target=is_target, ratio=np.asarray(ratios, dtype=np.float64))
-
-
-def poison_rates(study: Mapping[str, Any], group: str) -> list[float]:
-    """The poisoning rates a group trains at, in order: the configured ``poison_rates``, or
-    for the regression its ``poison_rate``, preceded by 0 when ``uncertain`` query
-    selection needs unpoisoned shadows."""
-    if group != REGRESSION:
-        return list(study["poison_rates"])
-    rate = study[REGRESSION]["poison_rate"]
-    needs_clean = study["query_selection"] == "uncertain" and rate != 0
-    return [0, rate] if needs_clean else [rate]
 
 
 def training_sets(
