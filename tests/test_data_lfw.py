@@ -232,3 +232,19 @@ def test_the_attribute_file_is_kept_only_once_its_digest_is_recorded(tmp_path, r
     spec = dataclasses.replace(get_dataset("lfw"), raw_files=(local,))
     with pytest.raises(ChecksumError, match=r"changed since it was fetched"):
         verify_raw(spec, raw_dir=target)
+
+
+def test_face_matches_scikit_learns_fetch_lfw_people_pixels(tmp_path):
+    # The paper's 62 x 47 are fetch_lfw_people(color=True)'s defaults; its image loader is
+    # the oracle (a private helper of scikit-learn, a dependency already).
+    from sklearn.datasets._lfw import _load_imgs
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(250, 250, 3), dtype=np.uint8)
+    path = tmp_path / "face.jpg"
+    Image.fromarray(pixels).save(path, format="JPEG", quality=90)
+    (expected,) = _load_imgs(
+        [str(path)], slice_=(slice(70, 195), slice(78, 172)), color=True, resize=0.5
+    )
+    ours = lfw.face(path.read_bytes(), where="fixture")
+    np.testing.assert_array_equal(ours.transpose(1, 2, 0).astype(np.float32) / 255, expected)
