@@ -5,6 +5,7 @@ entry and its pins, and bad input."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import tarfile
 from pathlib import Path
@@ -248,3 +249,27 @@ def test_face_matches_scikit_learns_fetch_lfw_people_pixels(tmp_path):
     )
     ours = lfw.face(path.read_bytes(), where="fixture")
     np.testing.assert_array_equal(ours.transpose(1, 2, 0).astype(np.float32) / 255, expected)
+
+
+def test_fetch_verify_and_prepare_through_the_registry_entry(tmp_path, raw_dir):
+    # The entry's two files, served from local copies of the fixtures; the archive pinned by
+    # the fixture's digests in place of the real archive's.
+    archive_bytes = (raw_dir / lfw.ARCHIVE).read_bytes()
+    spec = get_dataset("lfw")
+    archive, attributes = spec.raw_files
+    served = (
+        dataclasses.replace(
+            archive,
+            sha256=hashlib.sha256(archive_bytes).hexdigest(),
+            md5=hashlib.md5(archive_bytes, usedforsecurity=False).hexdigest(),
+            sources=(LocalSource(raw_dir / lfw.ARCHIVE),),
+        ),
+        dataclasses.replace(attributes, sources=(LocalSource(raw_dir / lfw.ATTRIBUTES),)),
+    )
+    local = dataclasses.replace(spec, raw_files=served)
+    target = tmp_path / "fetched"
+    for raw in served:
+        fetch_file(raw, raw_dir=target, record_digest=True)
+    assert verify_raw(local, raw_dir=target) == [target / lfw.ARCHIVE, target / lfw.ATTRIBUTES]
+    pool = local.prepare(raw_dir=target, seed=0)
+    assert pool.x.shape == (3, *spec.input_shape) and set(pool.properties) == set(spec.properties)
