@@ -13,8 +13,8 @@ import pytest
 from leakbench.data import foursquare
 from leakbench.data.foursquare import CheckIn, parse_time, sequences, vocabulary
 from leakbench.data.registry import get_dataset
-from leakbench.data.sources import UNSTATED, LocalSource, fetch_file
-from leakbench.errors import DataError
+from leakbench.data.sources import UNSTATED, LocalSource, fetch_file, sha256_file
+from leakbench.errors import ChecksumError, DataError
 
 FOLDER = "dataset_tsmc2014/"
 
@@ -189,3 +189,19 @@ def test_registry_entry_lists_the_publishers_addresses_and_no_digest(tmp_path):
     with pytest.raises(DataError, match=r"publisher states no digest for dataset_tsmc2014\.zip"):
         fetch_file(local, raw_dir=tmp_path / "raw")
     assert not (tmp_path / "raw" / raw.filename).exists()
+
+
+def test_a_download_that_differs_from_the_recorded_digest_is_refused(tmp_path):
+    (raw,) = get_dataset("foursquare_tsmc").raw_files
+    source = _real_like(tmp_path / "download.zip")
+    local = dataclasses.replace(raw, sources=(LocalSource(source),))
+    target = tmp_path / "raw"
+    recorded = sha256_file(fetch_file(local, raw_dir=target, record_digest=True))
+    assert (target / "dataset_tsmc2014.zip.sha256").read_text().strip() == recorded
+    (target / raw.filename).unlink()
+    _zip(source, {"dataset_TSMC2014_NYC.txt": "edited", "dataset_TSMC2014_TKY.txt": "edited"})
+    with pytest.raises(ChecksumError) as err:
+        fetch_file(local, raw_dir=target)
+    assert (err.value.expected, err.value.actual) == (recorded, sha256_file(source))
+    assert "dataset_tsmc2014.zip from local file" in str(err.value)
+    assert not (target / raw.filename).exists()
