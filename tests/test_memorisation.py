@@ -16,7 +16,7 @@ from leakbench.config import load_config
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
 from leakbench.malicious import decode, lsb, penalties, quality, secret
-from leakbench.studies import memorisation
+from leakbench.studies import memorisation, memorisation_encodings
 from leakbench.training import TrainConfig, predict_logits, train_stacked
 
 
@@ -171,16 +171,16 @@ def test_mean_absolute_pixel_error_and_ssim_on_hand_cases():
 
 
 def test_capacity_of_each_encoding():
-    sizes = memorisation.Sizes(n_params=1000, pixels=10, n_train=300, num_classes=10)
+    sizes = memorisation_encodings.Sizes(n_params=1000, pixels=10, n_train=300, num_classes=10)
     enc = {"encoding": "lsb", "bits": 20}
-    assert memorisation.capacity(encoding=enc, sizes=sizes) == 250  # 20000 / 80
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 250  # 20000 / 80
     enc = {"encoding": "correlation", "lambda": 1.0}
-    assert memorisation.capacity(encoding=enc, sizes=sizes) == 100
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 100
     enc = {"encoding": "sign", "lambda": 1.0}
-    assert memorisation.capacity(encoding=enc, sizes=sizes) == 12
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 12
     # 150 synthetic labels x 3 bits (10 classes) = 450 bits; 10 pixels x 4 bits per image
     enc = {"encoding": "capacity", "ratio": 0.5, "pixel_bits": 4}
-    assert memorisation.capacity(encoding=enc, sizes=sizes) == 11
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 11
 
 
 def _pool(n: int = 120, d: int = 49) -> Pool:
@@ -361,13 +361,13 @@ def test_bad_input_is_refused_before_training(repo_root, tmp_path, change, messa
 def test_check_study_refuses_bits_and_lambda_without_the_schema():
     base = {"grid": [], "encodings": [{"encoding": "lsb", "bits": 30}]}
     with pytest.raises(ConfigError, match=r"memorisation\.encodings\.0\.bits: 30 is not allowed"):
-        memorisation.check_study(study=base, datasets={})
+        memorisation_encodings.check_study(study=base, datasets={})
     base["encodings"] = [{"encoding": "sign", "lambda": -2.0}]
     with pytest.raises(
         ConfigError,
         match=r"memorisation.encodings.0.lambda: -2.0 is not allowed; allowed: a number >= 0",
     ):
-        memorisation.check_study(study=base, datasets={})
+        memorisation_encodings.check_study(study=base, datasets={})
 
 
 def test_flat_parameter_vectors_rebuild_the_models_they_came_from():

@@ -11,7 +11,7 @@ from test_memorisation import ROW, _pool
 from leakbench.errors import ConfigError
 from leakbench.malicious import capacity as cap
 from leakbench.malicious import detection, secret
-from leakbench.studies import memorisation
+from leakbench.studies import memorisation, memorisation_encodings
 from leakbench.training import predict_logits
 
 
@@ -116,7 +116,7 @@ def test_capacity_abuse_trains_in_the_stack_and_decodes_by_queries():
     # 60 training records, 3 classes: 60 labels of 1 bit hold one 49-pixel image at 1 bit
     assert capacity_row["images"] == 1
     # the decoder's bits are the labels the model predicts on the regenerated inputs
-    sizes = memorisation.Sizes(n_params=427, pixels=49, n_train=60, num_classes=3)
+    sizes = memorisation_encodings.Sizes(n_params=427, pixels=49, n_train=60, num_classes=3)
     original = secret.quantise(pool.x[split.train])[:1]
     data = memorisation.synthetic_set(
         encoding=study["encodings"][0], original=original, sizes=sizes, shape=(49,), seed=7

@@ -122,7 +122,7 @@ def image_grid(
     """Song et al. Fig. 3 style: per grid row, the original training images (top line)
     and what each encoding decoded from the parameters (one line each), grey levels."""
     lines = [
-        (f"{r.variant}: original", data["original"], data["shape"])
+        (f"{r.dataset}/{r.variant}: original", data["original"], data["shape"])
         for r, data in zip(records, arrays, strict=True)
     ]
     for r, data in zip(records, arrays, strict=True):
