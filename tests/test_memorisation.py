@@ -16,7 +16,7 @@ from leakbench.config import load_config
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
 from leakbench.malicious import decode, lsb, penalties, quality, secret
-from leakbench.studies import memorisation
+from leakbench.studies import memorisation, memorisation_encodings
 from leakbench.training import TrainConfig, predict_logits, train_stacked
 
 
@@ -171,12 +171,16 @@ def test_mean_absolute_pixel_error_and_ssim_on_hand_cases():
 
 
 def test_capacity_of_each_encoding():
+    sizes = memorisation_encodings.Sizes(n_params=1000, pixels=10, n_train=300, num_classes=10)
     enc = {"encoding": "lsb", "bits": 20}
-    assert memorisation.capacity(encoding=enc, n_params=1000, pixels=10) == 250  # 20000 / 80
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 250  # 20000 / 80
     enc = {"encoding": "correlation", "lambda": 1.0}
-    assert memorisation.capacity(encoding=enc, n_params=1000, pixels=10) == 100
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 100
     enc = {"encoding": "sign", "lambda": 1.0}
-    assert memorisation.capacity(encoding=enc, n_params=1000, pixels=10) == 12
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 12
+    # 150 synthetic labels x 3 bits (10 classes) = 450 bits; 10 pixels x 4 bits per image
+    enc = {"encoding": "capacity", "ratio": 0.5, "pixel_bits": 4}
+    assert memorisation_encodings.capacity(encoding=enc, sizes=sizes) == 11
 
 
 def _pool(n: int = 120, d: int = 49) -> Pool:
@@ -208,10 +212,11 @@ ROW = {
 STUDY = {
     "recovered_mape": 20.0,
     "shown": 2,
+    "detection": {"benign_models": 3, "false_alarm": 0.4},
     "encodings": [
-        {"encoding": "lsb", "bits": 8, "lambda": 1.0, "images": None},
-        {"encoding": "correlation", "bits": 8, "lambda": 5.0, "images": None},
-        {"encoding": "sign", "bits": 8, "lambda": 100.0, "images": None},
+        {"encoding": "lsb", "bits": 8},
+        {"encoding": "correlation", "lambda": 5.0},
+        {"encoding": "sign", "lambda": 100.0},
     ],
 }
 
@@ -220,24 +225,27 @@ def test_malicious_models_train_stacked_as_each_would_alone():
     pool = _pool()
     split = memorisation.make_split(n_pool=len(pool), row=ROW, seed=1)
     stacked = memorisation.train(pool=pool, split=split, row=ROW, study=STUDY, seed=7)
-    assert stacked.count == 3  # benign, correlation, sign
+    assert stacked.count == 3 + 4  # benign, correlation, sign; reference and 3 benign
     for k, encoding in enumerate(STUDY["encodings"][1:], start=1):
         alone = {**STUDY, "encodings": [encoding]}
         single = memorisation.train(pool=pool, split=split, row=ROW, study=alone, seed=7)
         for name, value in stacked.params.items():
             torch.testing.assert_close(value[k], single.params[name][1], rtol=1e-5, atol=1e-6)
+    seeds = [7, *memorisation.benign_seeds(seed=7, study=STUDY)]
+    assert len(set(seeds)) == len(seeds)  # the detection's benign models are independent
     benign = train_stacked(
         arch="mlp",
         arch_params={"hidden": [8]},
         x=pool.x,
         y=pool.y,
         num_classes=3,
-        keep=np.isin(np.arange(len(pool)), split.train)[None],
-        seeds=[7],
+        keep=np.repeat(np.isin(np.arange(len(pool)), split.train)[None], len(seeds), axis=0),
+        seeds=seeds,
         config=TrainConfig.from_row(ROW),
     )
     for name, value in stacked.params.items():
         torch.testing.assert_close(value[0], benign.params[name][0], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(value[3:], benign.params[name][1:], rtol=1e-5, atol=1e-6)
 
 
 def test_evaluation_decodes_lsb_exactly_and_reruns_identically():
@@ -289,7 +297,7 @@ def _config(repo_root, tmp_path, change):
         (
             lambda s: s["encodings"][0].update(encoding="jpeg"),
             "memorisation.encodings.0.encoding: 'jpeg' is not one of "
-            "['lsb', 'correlation', 'sign']",
+            "['lsb', 'correlation', 'sign', 'capacity']",
         ),
         (
             lambda s: s["encodings"][2].update(images=10),
@@ -297,8 +305,48 @@ def _config(repo_root, tmp_path, change):
             "(correlation-l3 holds 9 images",
         ),
         (
+            lambda s: s["encodings"][0].update({"lambda": 1.0}),
+            "memorisation.encodings.0: Additional properties are not allowed ('lambda' was "
+            "unexpected); allowed keys: bits, encoding, images",
+        ),
+        (
+            lambda s: s["encodings"][3].pop("lambda"),
+            "memorisation.encodings.3: 'lambda' is a required property",
+        ),
+        (
+            lambda s: s["encodings"][4].update(bits=8),
+            "memorisation.encodings.4: Additional properties are not allowed ('bits' was "
+            "unexpected); allowed keys: encoding, images, pixel_bits, ratio",
+        ),
+        (
+            lambda s: s["encodings"][4].pop("ratio"),
+            "memorisation.encodings.4: 'ratio' is a required property",
+        ),
+        (
+            lambda s: s["encodings"][4].update(ratio=0.0),
+            "memorisation.encodings.4.ratio: 0.0 is less than or equal to the minimum of 0",
+        ),
+        (
+            lambda s: s["encodings"][4].update(pixel_bits=9),
+            "memorisation.encodings.4.pixel_bits: 9 is greater than the maximum of 8",
+        ),
+        (
+            lambda s: s["encodings"][4].update(images=2),
+            "memorisation.encodings.4.images: 2 is not allowed; allowed: at most 1 "
+            "(capacity-r1-p1 holds 1 images of 600 pixels in 100 synthetic labels of 6 bits",
+        ),
+        (
+            lambda s: s["encodings"][4].update(ratio=0.5),
+            "memorisation.encodings.4: capacity-r0.5-p1 is not allowed with "
+            "memorisation.grid.0; allowed: an encoding whose capacity holds one image",
+        ),
+        (
+            lambda s: s.update(detection={"false_alarm": 1.0}),
+            "memorisation.detection.false_alarm: 1.0 is greater than or equal to the maximum of 1",
+        ),
+        (
             lambda s: s["encodings"].append({"encoding": "lsb", "bits": 8}),
-            "memorisation.encodings.4: lsb-b8 is not allowed; allowed: each encoding and "
+            "memorisation.encodings.5: lsb-b8 is not allowed; allowed: each encoding and "
             "parameter once",
         ),
     ],
@@ -313,13 +361,13 @@ def test_bad_input_is_refused_before_training(repo_root, tmp_path, change, messa
 def test_check_study_refuses_bits_and_lambda_without_the_schema():
     base = {"grid": [], "encodings": [{"encoding": "lsb", "bits": 30}]}
     with pytest.raises(ConfigError, match=r"memorisation\.encodings\.0\.bits: 30 is not allowed"):
-        memorisation.check_study(study=base, datasets={})
+        memorisation_encodings.check_study(study=base, datasets={})
     base["encodings"] = [{"encoding": "sign", "lambda": -2.0}]
     with pytest.raises(
         ConfigError,
         match=r"memorisation.encodings.0.lambda: -2.0 is not allowed; allowed: a number >= 0",
     ):
-        memorisation.check_study(study=base, datasets={})
+        memorisation_encodings.check_study(study=base, datasets={})
 
 
 def test_flat_parameter_vectors_rebuild_the_models_they_came_from():
@@ -327,7 +375,7 @@ def test_flat_parameter_vectors_rebuild_the_models_they_came_from():
     split = memorisation.make_split(n_pool=len(pool), row=ROW, seed=1)
     models = memorisation.train(pool=pool, split=split, row=ROW, study=STUDY, seed=7)
     flat = memorisation.flatten(models.params).numpy()
-    assert flat.shape == (3, 49 * 8 + 8 + 8 * 3 + 3)
+    assert flat.shape == (3 + 4, 49 * 8 + 8 + 8 * 3 + 3)
     logits = predict_logits(models, pool.x[split.test])
     direct = [metrics.accuracy(logits=lg, labels=pool.y[split.test]) for lg in logits]
     assert memorisation._accuracies(models, flat, pool, split) == direct

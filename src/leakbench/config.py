@@ -167,7 +167,7 @@ def _check_zhao(study: Mapping[str, Any]) -> None:
 
 def _check_memorisation(study: Mapping[str, Any]) -> None:
     from leakbench.data.registry import DATASETS
-    from leakbench.studies.memorisation import check_study
+    from leakbench.studies.memorisation_encodings import check_study
 
     _check_trained_grid("memorisation", study["grid"])
     check_study(study=study, datasets=DATASETS)

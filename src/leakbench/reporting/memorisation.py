@@ -1,5 +1,5 @@
-"""Table, summary and image grid of the Song et al. 2017 white-box encodings (their
-Tables 2-5 and Fig. 3, at small scale)."""
+"""Table, summary, image grid and parameter histograms of the Song et al. 2017 encodings
+(their Tables 2-5, Fig. 3 and Fig. 6, at small scale)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,17 @@ COLUMNS = (
     "mape",
     "ssim",
     "bits_flipped",
+    "ks",
+    "detected",
 )
 IMAGE_INCHES = 0.45
 
 
 def memorisation_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
     """One row per grid row and encoding (and LSB countermeasure): benign and encoded
-    test accuracy, images hidden and recovered, mean pixel error, SSIM, bits lost."""
+    test accuracy, images hidden and recovered, mean pixel error, SSIM, bits lost, the
+    parameter-distribution statistic (KS against the benign reference) and whether it
+    exceeds the benign models' threshold."""
     if not records:
         raise RecordError("memorisation: no records to tabulate")
     rows = []
@@ -62,8 +66,54 @@ def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:
                 for key in ("test_accuracy", "accuracy_drop", "recovered", "mape", "ssim")
             }
             cell[row["label"]]["recovered_fraction"] = round(row["recovered"] / row["images"], 4)
+        cell["detection_rate"] = detection_rates(rows=r.metrics["encodings"])
+        cell["benign_detected"] = r.metrics["detection"]["benign_detected"]
         out.setdefault(r.dataset, {})[r.variant] = cell
     return out
+
+
+def detection_rates(*, rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Per kind of model (the encoding, ``lsb-randomised`` for the countermeasure): the
+    fraction of its models the parameter-distribution check flags (Song et al. 2017,
+    section 7), rounded to 4 digits."""
+    kinds: dict[str, list[bool]] = {}
+    for row in rows:
+        kind = row["encoding"] + ("-randomised" if row["countermeasure"] else "")
+        kinds.setdefault(kind, []).append(bool(row["detected"]))
+    return {kind: round(sum(flags) / len(flags), 4) for kind, flags in kinds.items()}
+
+
+def parameter_histograms(
+    *, records: Sequence[MetricsRecord], arrays: Sequence[Mapping[str, np.ndarray]]
+) -> Figure:
+    """Song et al. Fig. 6 style: per grid row (a line of panels) and trained encoding (a
+    panel), the distribution of the malicious model's parameters over the benign model's
+    (fraction of parameters per bin; the bins span the benign model's central 99.8%, the
+    values beyond it fall in the end bins)."""
+    lines = []
+    for r, data in zip(records, arrays, strict=True):
+        labels = [row["label"] for row in r.metrics["encodings"] if f"hist_{row['label']}" in data]
+        lines.append((r, data, labels))
+    columns = max(len(labels) for _, _, labels in lines)
+    if columns == 0:
+        raise RecordError("memorisation: no trained encoding to draw parameter histograms of")
+    with matplotlib.style.context(["default", STYLE]):
+        figure = Figure(figsize=(2.2 * columns, 1.8 * len(lines)), layout="constrained")
+        FigureCanvasAgg(figure)
+        axes = figure.subplots(len(lines), columns, squeeze=False)
+        for (r, data, labels), line in zip(lines, axes, strict=True):
+            centres = (data["hist_edges"][1:] + data["hist_edges"][:-1]) / 2
+            for ax, label in zip(line, labels + [None] * (columns - len(labels)), strict=True):
+                if label is None:
+                    ax.axis("off")
+                    continue
+                ax.step(centres, data["hist_benign"], where="mid", color="0.4", label="benign")
+                ax.step(centres, data[f"hist_{label}"], where="mid", color="C3", label=label)
+                ax.set_title(f"{r.dataset}/{r.variant}: {label}", fontsize=6)
+                ax.set_xlabel("parameter value")
+                ax.legend(fontsize=5, frameon=False)
+            line[0].set_ylabel("fraction of parameters")
+    return figure
 
 
 def image_grid(
@@ -72,7 +122,7 @@ def image_grid(
     """Song et al. Fig. 3 style: per grid row, the original training images (top line)
     and what each encoding decoded from the parameters (one line each), grey levels."""
     lines = [
-        (f"{r.variant}: original", data["original"], data["shape"])
+        (f"{r.dataset}/{r.variant}: original", data["original"], data["shape"])
         for r, data in zip(records, arrays, strict=True)
     ]
     for r, data in zip(records, arrays, strict=True):

@@ -1,14 +1,18 @@
-"""Song et al. 2017 (Machine Learning Models that Remember Too Much), white-box
-encodings: one benign model and its malicious twins, trained stacked, and the training
-images read back out of their parameters.
+"""Song et al. 2017 (Machine Learning Models that Remember Too Much): one benign model
+and its malicious twins, trained stacked, and the training images read back out of their
+parameters (white-box) or their answers (black-box).
 
 Per grid row, one stack trains the benign model (lambda 0) beside one model per
 correlated-value and per sign encoding (the malicious term is each model's own
-``param_loss``, so every model trains as it would alone). LSB encoding needs no training
-of its own: it overwrites the benign model's low bits after training (section 4.1), and
-the countermeasure (section 7) randomises the same bits again. The secret is the first
-``images`` training records, quantised to 8-bit pixels (:mod:`leakbench.malicious.secret`);
-the parameters carrying it are the model's parameters in declaration order, flattened.
+``param_loss``, so every model trains as it would alone) and one per capacity-abuse
+encoding (its own training records plus its synthetic inputs, section 5). LSB encoding
+needs no training of its own: it overwrites the benign model's low bits after training
+(section 4.1), and the countermeasure (section 7) randomises the same bits again. The
+stack ends with benign models from seeds of their own: the reference and the benign
+models that set the parameter-distribution check's threshold (section 7, Fig. 6). The
+secret is the first ``images`` training records, quantised to 8-bit pixels
+(:mod:`leakbench.malicious.secret`); the parameters carrying it are the model's parameters
+in declaration order, flattened.
 """
 
 from __future__ import annotations
@@ -22,15 +26,22 @@ import torch
 
 from leakbench import metrics
 from leakbench.data.pool import Pool
-from leakbench.data.spec import DatasetSpec
 from leakbench.errors import ConfigError
-from leakbench.malicious import decode, lsb, penalties, quality, secret
+from leakbench.malicious import capacity as cap
+from leakbench.malicious import decode, detection, lsb, penalties, quality, secret
 from leakbench.models import build_model
 from leakbench.seeding import derive_seed
+from leakbench.studies.memorisation_encodings import (
+    Sizes,
+    encoding_label,
+    parameter,
+    secret_images,
+)
 from leakbench.training import Hooks, StackedModels, TrainConfig, predict_logits, train_stacked
 
 STUDY = "memorisation"
-TRAINED = ("correlation", "sign")  # encodings with a training-time term; lsb is post hoc
+TRAINED = ("correlation", "sign", "capacity")  # encodings trained as such; lsb is post hoc
+HISTOGRAM_BINS = 60  # the parameter histograms' bins over the benign model's central 99.8%
 
 
 @dataclass(frozen=True)
@@ -59,89 +70,6 @@ def make_split(*, n_pool: int, row: Mapping[str, Any], seed: int) -> Split:
     return Split(train=chosen[:n_train], test=np.sort(chosen[n_train:]))
 
 
-def capacity(*, encoding: Mapping[str, Any], n_params: int, pixels: int) -> int:
-    """Whole images an encoding can hold in ``n_params`` parameters: ``n_params * b /
-    (8 d)`` for LSB with b bits, ``n_params / d`` for correlated values (one parameter per
-    pixel), ``n_params / (8 d)`` for signs (one bit per parameter), d pixels per image."""
-    per_param = {"correlation": secret.PIXEL_BITS, "sign": 1}
-    name = encoding["encoding"]
-    bits = encoding["bits"] if name == "lsb" else per_param[name]
-    return n_params * bits // (pixels * secret.PIXEL_BITS)
-
-
-def secret_images(*, encoding: Mapping[str, Any], n_params: int, pixels: int, n_train: int) -> int:
-    """The images an encoding hides: its ``images``, or all its capacity allows (at
-    most the training records)."""
-    fit = min(capacity(encoding=encoding, n_params=n_params, pixels=pixels), n_train)
-    return fit if encoding.get("images") is None else int(encoding["images"])
-
-
-def parameter(encoding: Mapping[str, Any]) -> float:
-    """An encoding's parameter: b for lsb, lambda otherwise."""
-    return encoding["bits"] if encoding["encoding"] == "lsb" else encoding["lambda"]
-
-
-def encoding_label(encoding: Mapping[str, Any]) -> str:
-    """``lsb-b20``, ``correlation-l3`` ...: the encoding and its parameter."""
-    if encoding["encoding"] == "lsb":
-        return f"lsb-b{encoding['bits']}"
-    return f"{encoding['encoding']}-l{encoding['lambda']:g}"
-
-
-def check_study(*, study: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]) -> None:
-    """Refuse, before any job, what the schema cannot express: b outside 1 .. 23, a
-    negative lambda (also the schema's bounds; checked here for callers without it), an
-    encoding listed twice, and a secret larger than the encoding's capacity or than the
-    training records.
-
-    Raises:
-        ConfigError: naming the key, the value and what is allowed.
-    """
-    labels: list[str] = []
-    for j, encoding in enumerate(study["encodings"]):
-        key = f"memorisation.encodings.{j}"
-        if encoding["encoding"] == "lsb":
-            lsb.check_bits(f"{key}.bits", encoding["bits"])
-        elif encoding["lambda"] < 0:
-            raise ConfigError(
-                f"{key}.lambda: {encoding['lambda']!r} is not allowed; allowed: a number >= 0"
-            )
-        labels.append(encoding_label(encoding))
-        if labels.count(labels[-1]) > 1:
-            raise ConfigError(
-                f"{key}: {labels[-1]} is not allowed; allowed: each encoding and parameter once"
-            )
-    for i, row in enumerate(study["grid"]):
-        spec = datasets[row["dataset"]]
-        n_params = sum(
-            p.numel()
-            for p in build_model(
-                row["arch"],
-                input_shape=spec.input_shape,
-                num_classes=spec.num_classes,
-                **row.get("arch_params", {}),
-            ).parameters()
-        )
-        pixels = int(np.prod(spec.input_shape))
-        n_train = int(row["records"] * row["train_fraction"])
-        for j, encoding in enumerate(study["encodings"]):
-            fit = capacity(encoding=encoding, n_params=n_params, pixels=pixels)
-            images = encoding.get("images")
-            if images is not None and images > min(fit, n_train):
-                raise ConfigError(
-                    f"memorisation.encodings.{j}.images: {images} is not allowed; allowed: "
-                    f"at most {min(fit, n_train)} ({encoding_label(encoding)} holds {fit} "
-                    f"images of {pixels} pixels in the {n_params} parameters of "
-                    f"memorisation.grid.{i}, which trains on {n_train} records)"
-                )
-            if images is None and fit < 1:
-                raise ConfigError(
-                    f"memorisation.encodings.{j}: {encoding_label(encoding)} is not allowed "
-                    f"with memorisation.grid.{i}; allowed: an encoding whose capacity holds "
-                    f"one image ({pixels} pixels; {n_params} parameters)"
-                )
-
-
 def flatten(params: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """``[K, P]``: each model's parameters in declaration order, flattened."""
     return torch.cat([p.reshape(p.shape[0], -1) for p in params.values()], dim=1)
@@ -168,75 +96,132 @@ def malicious_hooks(
     return Hooks(param_loss=param_loss)
 
 
-@dataclass(frozen=True)
-class Decoded:
-    """One encoded model's result: its test accuracy, the secret images it hid and what
-    decoding read back (uint8 ``[n, d]`` each), and the fraction of secret bits lost
-    (sign and LSB encodings; None for correlated values)."""
-
-    label: str
-    encoding: str
-    parameter: float
-    accuracy: float
-    original: np.ndarray
-    decoded: np.ndarray
-    flipped: float | None
-
-
 def _trained_encodings(study: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in study["encodings"] if e["encoding"] in TRAINED]
+
+
+def benign_seeds(*, seed: int, study: Mapping[str, Any]) -> list[int]:
+    """Seeds of the detection's benign models: the reference first, then the
+    ``detection.benign_models`` that set the threshold (none equal to ``seed``)."""
+    count = 1 + study["detection"]["benign_models"]
+    return [derive_seed(seed, "benign", i) for i in range(count)]
+
+
+def synthetic_seed(*, seed: int, encoding: Mapping[str, Any]) -> int:
+    """The key of a capacity encoding's synthetic inputs (shared by its encoder and its
+    decoder)."""
+    return derive_seed(seed, "synthetic", encoding_label(encoding))
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    """A capacity encoding's synthetic inputs ``x [m, *shape]`` and the labels carrying
+    its secret ``y [m]`` (section 5)."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+def synthetic_set(
+    *,
+    encoding: Mapping[str, Any],
+    original: np.ndarray,
+    sizes: Sizes,
+    shape: tuple[int, ...],
+    seed: int,
+) -> Synthetic:
+    """The synthetic inputs of a capacity encoding and their labels: the secret images
+    ``original`` (uint8 ``[n, d]``) reduced to ``pixel_bits`` bits per pixel, k bits per
+    label."""
+    count = cap.synthetic_count(ratio=encoding["ratio"], n_train=sizes.n_train)
+    bits = cap.pixel_bits_of(
+        cap.reduce_pixels(original, encoding["pixel_bits"]), encoding["pixel_bits"]
+    )
+    return Synthetic(
+        x=cap.synthetic_inputs(
+            count=count, shape=shape, seed=synthetic_seed(seed=seed, encoding=encoding)
+        ),
+        y=cap.labels_of_bits(bits, sizes.num_classes, count),
+    )
 
 
 def train(
     *, pool: Pool, split: Split, row: Mapping[str, Any], study: Mapping[str, Any], seed: int
 ) -> StackedModels:
-    """Train the benign model (slot 0) and one model per correlated-value and sign
-    encoding, stacked, all from the same seed (so they differ only by their term)."""
+    """Train, stacked: the benign model (slot 0), one model per correlated-value, sign and
+    capacity-abuse encoding, all from ``seed`` (so they differ only by their term or
+    their synthetic inputs), then the detection's benign models from seeds of their own
+    (:func:`benign_seeds`). Every model trains on the training records (in pool order);
+    a capacity model also on its synthetic inputs."""
     trained = _trained_encodings(study)
-    n_params, pixels = _sizes(row, pool)
+    sizes = _sizes(row, pool, split)
     pixels_train = secret.quantise(pool.x[split.train])
-    lam_c = [0.0] + [e["lambda"] if e["encoding"] == "correlation" else 0.0 for e in trained]
-    lam_s = [0.0] + [e["lambda"] if e["encoding"] == "sign" else 0.0 for e in trained]
-    n_values = _largest(study, "correlation", n_params, pixels, len(split.train))
-    n_bits = _largest(study, "sign", n_params, pixels, len(split.train))
-    keep = np.zeros((1 + len(trained), len(pool)), dtype=bool)
-    keep[:, split.train] = True
+    extra = benign_seeds(seed=seed, study=study)
+    k = 1 + len(trained) + len(extra)
+    lam_c = [0.0] + [
+        e.get("lambda", 0.0) if e["encoding"] == "correlation" else 0.0 for e in trained
+    ]
+    lam_s = [0.0] + [e.get("lambda", 0.0) if e["encoding"] == "sign" else 0.0 for e in trained]
+    n_values = _largest(study, "correlation", sizes)
+    n_bits = _largest(study, "sign", sizes)
+    order = np.sort(split.train)
+    xs, ys = [pool.x[order]], [pool.y[order]]
+    keep_parts = [np.ones((k, len(order)), dtype=bool)]
+    for slot, encoding in enumerate(trained, start=1):
+        if encoding["encoding"] != "capacity":
+            continue
+        n = secret_images(encoding=encoding, sizes=sizes)
+        data = synthetic_set(
+            encoding=encoding,
+            original=pixels_train[:n],
+            sizes=sizes,
+            shape=pool.x.shape[1:],
+            seed=seed,
+        )
+        xs.append(data.x)
+        ys.append(data.y)
+        part = np.zeros((k, len(data.y)), dtype=bool)
+        part[slot] = True
+        keep_parts.append(part)
     return train_stacked(
         arch=row["arch"],
         arch_params=row["arch_params"],
-        x=pool.x,
-        y=pool.y,
+        x=np.concatenate(xs),
+        y=np.concatenate(ys),
         num_classes=pool.num_classes,
-        keep=keep,
-        seeds=[seed] * keep.shape[0],
+        keep=np.concatenate(keep_parts, axis=1),
+        seeds=[seed] * (1 + len(trained)) + extra,
         config=TrainConfig.from_row(row),
         hooks=malicious_hooks(
-            lambdas_c=lam_c,
-            lambdas_s=lam_s,
+            lambdas_c=lam_c + [0.0] * len(extra),
+            lambdas_s=lam_s + [0.0] * len(extra),
             values=pixels_train[:n_values].reshape(-1).astype(np.float32),
             bits=secret.to_bits(pixels_train[:n_bits]),
         ),
     )
 
 
-def _sizes(row: Mapping[str, Any], pool: Pool) -> tuple[int, int]:
-    """(parameters per model, pixels per image) of a grid row on its pool."""
+def _sizes(row: Mapping[str, Any], pool: Pool, split: Split) -> Sizes:
+    """The :class:`Sizes` of a grid row on its pool."""
     model = build_model(
         row["arch"],
         input_shape=pool.x.shape[1:],
         num_classes=pool.num_classes,
         **row["arch_params"],
     )
-    return sum(p.numel() for p in model.parameters()), int(np.prod(pool.x.shape[1:]))
+    return Sizes(
+        n_params=sum(p.numel() for p in model.parameters()),
+        pixels=int(np.prod(pool.x.shape[1:])),
+        n_train=len(split.train),
+        num_classes=pool.num_classes,
+    )
 
 
-def _largest(study: Mapping[str, Any], name: str, n_params: int, pixels: int, n_train: int) -> int:
+def _largest(study: Mapping[str, Any], name: str, sizes: Sizes) -> int:
     """The images the trained encodings of one kind share as their secret prefix (each
     model's term covers the most any of them hides; 0 without such an encoding)."""
     counts = [
-        secret_images(encoding=e, n_params=n_params, pixels=pixels, n_train=n_train)
-        for e in study["encodings"]
-        if e["encoding"] == name
+        secret_images(encoding=e, sizes=sizes) for e in study["encodings"] if e["encoding"] == name
     ]
     return max(counts, default=0)
 
@@ -249,23 +234,25 @@ def evaluate(
     study: Mapping[str, Any],
     seed: int,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Encode (LSB), decode every encoding, apply the countermeasure, measure.
+    """Encode (LSB), decode every encoding, apply the countermeasure, check the
+    parameter distributions, measure.
 
     Returns:
-        The metrics (benign accuracy and one row per encoding and per countermeasure) and
-        the arrays the figure draws (``original`` and each label's decoded images, the
-        first ``shown`` of each).
+        The metrics (benign accuracy, the detection's threshold and benign statistics, one
+        row per encoding and per countermeasure) and the arrays the figures draw
+        (``original`` and each label's decoded images, the first ``shown`` of each; the
+        parameter histograms ``hist_edges`` and ``hist_<label>``, benign included).
     """
-    n_params, pixels = _sizes({"arch": models.arch, "arch_params": models.arch_params}, pool)
-    n_train = len(split.train)
+    sizes = _sizes({"arch": models.arch, "arch_params": models.arch_params}, pool, split)
     pixels_train = secret.quantise(pool.x[split.train])
     theta = flatten(models.params).numpy()
-    benign = theta[0]
+    n_trained = len(_trained_encodings(study))
+    benign, reference, null = theta[0], theta[1 + n_trained], theta[2 + n_trained :]
     candidates: list[tuple[Mapping[str, Any], str, np.ndarray]] = []
     rng = np.random.default_rng(seed)
-    trained = iter(range(1, models.count))
+    trained = iter(range(1, 1 + n_trained))
     for encoding in study["encodings"]:
-        n = secret_images(encoding=encoding, n_params=n_params, pixels=pixels, n_train=n_train)
+        n = secret_images(encoding=encoding, sizes=sizes)
         if encoding["encoding"] == "lsb":
             bits = secret.to_bits(pixels_train[:n])
             encoded = lsb.encode(benign, bits, encoding["bits"])
@@ -275,15 +262,23 @@ def evaluate(
             )
         else:
             candidates.append((encoding, "encoded", theta[next(trained)]))
-    stack = np.stack([benign] + [c[2] for c in candidates])
-    accuracy = _accuracies(models, stack, pool, split)
-    rows, arrays = [], {"original": pixels_train[: study["shown"]]}
+    accuracy = _accuracies(models, np.stack([benign] + [c[2] for c in candidates]), pool, split)
+    null_ks = [detection.ks_statistic(m, reference) for m in null]
+    limit = detection.threshold(np.asarray(null_ks), study["detection"]["false_alarm"])
+    edges = np.linspace(*np.quantile(benign, [0.001, 0.999]), num=HISTOGRAM_BINS + 1)
+    arrays = {"original": pixels_train[: study["shown"]], "hist_edges": edges}
+    arrays["hist_benign"] = detection.histogram(benign, edges)
+    shape = quality.image_shape(tuple(pool.x.shape[1:]))
+    rows = []
     for (encoding, form, params), acc in zip(candidates, accuracy[1:], strict=True):
-        n = secret_images(encoding=encoding, n_params=n_params, pixels=pixels, n_train=n_train)
-        result = _decode(encoding, params, pixels_train[:n], pixels)
-        shape = quality.image_shape(tuple(pool.x.shape[1:]))
+        n = secret_images(encoding=encoding, sizes=sizes)
+        if encoding["encoding"] == "capacity":
+            result = _query_capacity(encoding, models, params, pixels_train[:n], sizes, pool)
+        else:
+            result = _decode(encoding, params, pixels_train[:n], sizes.pixels)
         errors = quality.mape(result[0], pixels_train[:n])
         label = encoding_label(encoding) + ("" if form == "encoded" else "-randomised")
+        ks = detection.ks_statistic(params, reference)
         rows.append(
             {
                 "label": label,
@@ -297,11 +292,52 @@ def evaluate(
                 "mape": float(errors.mean()),
                 "ssim": float(quality.ssim(result[0], pixels_train[:n], shape).mean()),
                 "bits_flipped": result[1],
+                "ks": ks,
+                "detected": ks > limit,
             }
         )
         arrays[label] = result[0][: study["shown"]]
-    summary = {"benign_test_accuracy": accuracy[0], "parameters": n_params, "encodings": rows}
+        if encoding["encoding"] in TRAINED:
+            arrays[f"hist_{label}"] = detection.histogram(params, edges)
+    benign_ks = detection.ks_statistic(benign, reference)
+    summary = {
+        "benign_test_accuracy": accuracy[0],
+        "parameters": sizes.n_params,
+        "detection": {
+            "threshold": limit,
+            "null_ks": null_ks,
+            "benign_ks": benign_ks,
+            "benign_detected": benign_ks > limit,
+        },
+        "encodings": rows,
+    }
     return summary, arrays
+
+
+def _query_capacity(
+    encoding: Mapping[str, Any],
+    models: StackedModels,
+    params: np.ndarray,
+    original: np.ndarray,
+    sizes: Sizes,
+    pool: Pool,
+) -> tuple[np.ndarray, float]:
+    """Capacity abuse's black-box decoder: regenerate the synthetic inputs from the key,
+    query the model (``params``) on them alone, read the secret off the predicted labels.
+    Returns (decoded images uint8 ``[n, d]``, fraction of secret bits lost)."""
+    p = encoding["pixel_bits"]
+    truth = cap.pixel_bits_of(cap.reduce_pixels(original, p), p)
+    data = synthetic_set(
+        encoding=encoding,
+        original=original,
+        sizes=sizes,
+        shape=pool.x.shape[1:],
+        seed=models.seeds[0],
+    )
+    logits = predict_logits(_as_models(models, params[None]), data.x)[0]
+    bits = cap.bits_of_labels(np.argmax(logits, axis=1), sizes.num_classes, len(truth))
+    reduced = cap.pixels_of_bits(bits, p, original.shape)
+    return cap.expand_pixels(reduced, p), decode.flipped_fraction(bits, truth)
 
 
 def _decode(
@@ -321,16 +357,15 @@ def _decode(
     return secret.from_bits(bits, original.shape), decode.flipped_fraction(bits, truth)
 
 
-def _accuracies(models: StackedModels, stack: np.ndarray, pool: Pool, split: Split) -> list[float]:
-    """Test accuracy of each flattened parameter vector of ``stack`` as a model of
-    ``models``' architecture."""
+def _as_models(models: StackedModels, stack: np.ndarray) -> StackedModels:
+    """Each flattened parameter vector of ``stack`` as a model of ``models``' architecture."""
     flat = torch.from_numpy(np.ascontiguousarray(stack))
     params, start = {}, 0
     for name, value in models.params.items():
         size = int(np.prod(value.shape[1:]))
         params[name] = flat[:, start : start + size].reshape(len(stack), *value.shape[1:])
         start += size
-    variants = StackedModels(
+    return StackedModels(
         arch=models.arch,
         arch_params=models.arch_params,
         input_shape=models.input_shape,
@@ -338,7 +373,12 @@ def _accuracies(models: StackedModels, stack: np.ndarray, pool: Pool, split: Spl
         seeds=(models.seeds[0],) * len(stack),
         params=params,
     )
-    logits = predict_logits(variants, pool.x[split.test])
+
+
+def _accuracies(models: StackedModels, stack: np.ndarray, pool: Pool, split: Split) -> list[float]:
+    """Test accuracy of each flattened parameter vector of ``stack`` as a model of
+    ``models``' architecture."""
+    logits = predict_logits(_as_models(models, stack), pool.x[split.test])
     return [metrics.accuracy(logits=lg, labels=pool.y[split.test]) for lg in logits]
 
 
