@@ -103,3 +103,12 @@ def observed_update(
 def apply(*, params: Mapping[str, Tensor], update: Mapping[str, Tensor]) -> Params:
     """The next global model θ + Δθ."""
     return {k: params[k] + update[k] for k in params}
+
+
+def task_accuracy(*, model: nn.Module, params: Mapping[str, Tensor], x: Tensor, y: Tensor) -> float:
+    """The global model's main-task accuracy, the fraction of records whose arg-max class
+    is their label (the utility beside the attack, as Melis et al.'s Fig. 6 and Tables
+    V-VII report it)."""
+    with torch.no_grad():
+        predicted = functional_call(model, dict(params), (x,)).argmax(dim=1)
+    return float((predicted == y).to(torch.float64).mean())
