@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from leakbench.reporting.collaborative_runs import runs_summary
 from leakbench.reporting.figures import PANEL_INCHES, STYLE
 from leakbench.reporting.records import MetricsRecord, RecordError
 
@@ -50,7 +51,8 @@ def auc_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
 
 def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:
     """The DVC summary ``{dataset: {variant: {...}}}`` (the scorecard's paths):
-    ``single_batch_auc``, ``correlation`` and ``auc`` by K, rounded to 4 digits."""
+    ``single_batch_auc``, ``correlation`` and ``auc`` by K, rounded to 4 digits, and
+    ``runs`` (:func:`collaborative_runs.runs_summary`)."""
     out: dict[str, Any] = {}
     for r in records:
         m = r.metrics
@@ -58,6 +60,7 @@ def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:
             "single_batch_auc": round(m["single_batch_auc"], 4),
             "correlation": round(m["correlation"], 4),
             "auc": {k: round(v, 4) for k, v in m["auc"].items()},
+            "runs": runs_summary(r),
         }
     return out
 
