@@ -33,6 +33,7 @@ from leakbench.collaborative.simulate import (
     observed_update,
     participant_updates,
     task_accuracy,
+    without,
 )
 from leakbench.metrics import auc
 
@@ -125,8 +126,7 @@ def run_trial(
         schedule = alternating(rounds=s.rounds, count=adv_count, rng=rng)
     sizes = torch.from_numpy(partition.sizes())
     weights = aggregation_weights(algorithm=s.algorithm, sizes=sizes)
-    absent = aggregation_weights(algorithm=s.algorithm, sizes=sizes * (torch.arange(k) != 1))
-    absent[1] = 0.0
+    absent = without(algorithm=s.algorithm, sizes=sizes, absent=1)
     others = weights[1:]
     params = {name: p.detach() for name, p in model.named_parameters()}
     train_rows, train_labels, observed_rows = [], [], []
