@@ -209,6 +209,8 @@ def test_tables_and_figure_of_the_runs():
     ]
     assert np.isnan(fed.loc[0, "whole_run_auc"])
     assert runs_table(records=records, algorithm="sync_sgd").empty
+    plain = _record("plain", {**grid, "join_round": None}, metrics)
+    assert runs_table(records=[plain], algorithm="fedavg").loc[0, "join_round"] == 0
     rounds = rounds_table(records=records)
     assert rounds["score"].tolist() == [0.1, 0.2, 0.9]
     assert rounds["has_property"].tolist() == [False, False, True]

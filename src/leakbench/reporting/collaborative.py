@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leakbench.reporting.collaborative_runs import runs_summary
+from leakbench.reporting.collaborative_runs import property_label, runs_summary
 from leakbench.reporting.figures import PANEL_INCHES, STYLE
 from leakbench.reporting.records import MetricsRecord, RecordError
 
@@ -29,9 +29,7 @@ def auc_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
     rows = []
     for r in records:
         grid, first = r.grid, _participants(r)[0]
-        prop = grid["property"]
-        if prop == "class":
-            prop = f"class {grid['property_class']}"
+        prop = property_label(grid)
         for k in _participants(r):
             rows.append(
                 {

@@ -40,8 +40,8 @@ def _number(value: float | None) -> float:
 
 def runs_table(*, records: Sequence[MetricsRecord], algorithm: str) -> pd.DataFrame:
     """One row per (grid row of ``algorithm``, K, fraction): the task, property, Pearson r
-    (Table III's "Corr."), K, the fraction, the target's join round (Fig. 10; empty: from
-    the start), the run's AUC, the whole-run AUC (Section IV-D; NaN without trials) and
+    (Table III's "Corr."), K, the fraction, the target's join round (Fig. 10; 0: from the
+    start), the run's AUC, the whole-run AUC (Section IV-D; NaN without trials) and
     the global model's main-task test accuracy (NaN without test records). No such row:
     the columns only."""
     rows = []
@@ -59,7 +59,7 @@ def runs_table(*, records: Sequence[MetricsRecord], algorithm: str) -> pd.DataFr
                     "correlation": round(r.metrics["correlation"], 3),
                     "participants": run["participants"],
                     "fraction": run["fraction"],
-                    "join_round": math.nan if grid["join_round"] is None else grid["join_round"],
+                    "join_round": grid["join_round"] or 0,
                     "auc": _number(run["auc"]),
                     "whole_run_auc": _number(run["whole_run_auc"]),
                     "accuracy": _number(run["accuracy"]),
