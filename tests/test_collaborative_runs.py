@@ -58,7 +58,8 @@ def test_schedules_label_the_rounds_with_the_property():
     j = late_join(rounds=5, join_round=3, count=7)
     assert j.present.tolist() == [False, False, False, True, True]
     assert j.has_property.tolist() == [False, False, False, True, True]
-    assert not control(rounds=4).has_property.any()
+    assert not control(rounds=4).has_property.any() and control(rounds=4).present.all()
+    assert control(rounds=4, join_round=1).present.tolist() == [False, True, True, True]
     a = alternating(rounds=10, count=2, rng=np.random.default_rng(0))
     assert a.has_property.sum() == 5 and set(a.property_records.tolist()) == {0, 2}
 

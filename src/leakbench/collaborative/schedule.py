@@ -68,10 +68,12 @@ def late_join(*, rounds: int, join_round: int, count: int) -> Schedule:
     return Schedule(present=present, property_records=np.where(present, count, 0))
 
 
-def control(*, rounds: int) -> Schedule:
-    """The target present in every round and never holding the property (the control
-    runs of whole-run inference, Section IV-D)."""
-    return Schedule(present=np.ones(rounds, bool), property_records=np.zeros(rounds, np.int64))
+def control(*, rounds: int, join_round: int = 0) -> Schedule:
+    """The target present from round ``join_round`` on (0: every round) and never holding
+    the property (the control runs of whole-run inference, Section IV-D)."""
+    return Schedule(
+        present=np.arange(rounds) >= join_round, property_records=np.zeros(rounds, np.int64)
+    )
 
 
 def check_window(value: Sequence[int], *, rounds: int, key: str) -> None:

@@ -107,8 +107,9 @@ def run_k(
     seed: int,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per fraction: the run's AUC and accuracy and, with ``whole_run_trials`` n > 0, the
-    whole-run AUC over n further runs with the row's schedule and n control runs (each
-    from a fresh initial model). ``model(*labels)`` builds the initial model seeded by
+    whole-run AUC over n further runs with the row's schedule and n control runs whose
+    target (joining at the row's join round) never holds the property, each from a fresh
+    initial model. ``model(*labels)`` builds the initial model seeded by
     ``labels``. The row's first run takes the K's seeds unchanged, the others derive
     theirs by fraction and trial. Returns (runs, rounds): ``rounds`` holds each run's
     scores per round when the row has a window or a join round.
@@ -117,6 +118,7 @@ def run_k(
     per_round = settings.batch_size * settings.local_steps
     timed = row.get("window") is not None or row.get("join_round") is not None
     k = len(partition.nonprop)
+    absent = control(rounds=settings.rounds, join_round=row.get("join_round") or 0)
     for i, fraction in enumerate(row["fractions"]):
         count = property_count(fraction=fraction, records=per_round)
 
@@ -140,7 +142,7 @@ def run_k(
         n = row["whole_run_trials"]
         means = {
             "property": [trial(_schedule(row, count=count), "property", j) for j in range(n)],
-            "control": [trial(control(rounds=settings.rounds), "control", j) for j in range(n)],
+            "control": [trial(absent, "control", j) for j in range(n)],
         }
         runs.append(
             {
