@@ -107,9 +107,11 @@ def run_trial(
 
     Per round the K participants and the adversary's 2(K - 1) emulated updates are
     computed in one vmapped call (:func:`simulate.participant_updates`). ``schedule``
-    (default: Section VI-B's random half of the rounds with property-only batches, drawn
-    from ``seed``) sets the target's rounds; in a round it is absent its weight is 0 (the
-    data-size weights of federated averaging are taken over the present participants).
+    (default: Section VI-B's random half of the rounds, drawn from ``seed``, whose batches
+    hold ``adversary_records`` property records) sets the target's rounds; in a round it
+    is absent its weight is 0 (the data-size weights of federated averaging are taken over
+    the present participants), and the adversary, who does not know when it joins, still
+    emulates the aggregate of K - 1 others.
     ``adversary_records``: property records in the adversary's emulated positive batch
     (default: all of its round's records; a fraction row passes the target's count, so the
     adversary emulates batches like the target's). ``test``: (x, main-task label) records
