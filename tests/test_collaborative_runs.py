@@ -33,7 +33,7 @@ from leakbench.reporting.collaborative_runs import (
 )
 from leakbench.reporting.records import MetricsRecord
 from leakbench.studies.collaborative import check_row, has_property, run_row
-from leakbench.studies.collaborative_runs import whole_run_auc
+from leakbench.studies.collaborative_runs import held_out, whole_run_auc
 
 
 def test_property_count_rounds_the_fraction_of_the_batch():
@@ -75,6 +75,19 @@ def test_whole_run_auc_is_the_auc_of_mean_scores_by_hand():
     assert whole_run_auc(
         property_means=np.array([0.6, 0.3]), control_means=np.array([0.4, 0.1])
     ) == pytest.approx(0.75)
+
+
+def test_held_out_records_lie_outside_the_row_and_carry_main_task_labels():
+    pool = _pool(n=10)
+    chosen = np.arange(8)
+    x, y = held_out(pool=pool, row={"test_records": 5, "task": "parity"}, chosen=chosen, seed=0)
+    assert torch.equal(x, torch.from_numpy(pool.x[8:])) and y.tolist() == (pool.y[8:] % 2).tolist()
+    one = held_out(pool=pool, row={"test_records": 1, "task": "label"}, chosen=chosen, seed=0)
+    assert one[1].tolist()[0] in pool.y[8:].tolist() and len(one[1]) == 1
+    assert held_out(pool=pool, row={"test_records": 5, "task": "label"}, chosen=np.arange(10),
+                    seed=0) is None  # fmt: skip
+    assert held_out(pool=pool, row={"test_records": 0, "task": "label"}, chosen=chosen,
+                    seed=0) is None  # fmt: skip
 
 
 def test_task_accuracy_counts_argmax_hits():
