@@ -65,7 +65,8 @@ def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:
 
 def auc_figure(*, records: Sequence[MetricsRecord]) -> Figure:
     """Melis et al. Fig. 8: the passive attack's AUC against the number of participants K,
-    one line per grid row, chance (0.5) dashed."""
+    one line per grid row with two K or more (a row at one K, such as a fraction, window or
+    join row, is in the runs' tables), chance (0.5) dashed."""
     with matplotlib.style.context(["default", STYLE]):
         figure = Figure(figsize=(PANEL_INCHES, PANEL_INCHES))
         FigureCanvasAgg(figure)
@@ -73,6 +74,8 @@ def auc_figure(*, records: Sequence[MetricsRecord]) -> Figure:
         ax = figure.subplots()
         for r in records:
             ks = _participants(r)
+            if len(ks) < 2:
+                continue
             ax.plot(
                 [int(k) for k in ks],
                 [r.metrics["auc"][k] for k in ks],
