@@ -24,6 +24,7 @@ from leakbench.collaborative.schedule import (
 from leakbench.collaborative.simulate import Algorithm, task_accuracy, without
 from leakbench.config import check_names, load_schema, read_yaml, validate_schema
 from leakbench.errors import ConfigError
+from leakbench.reporting.collaborative import auc_figure
 from leakbench.reporting.collaborative_runs import (
     property_label,
     rounds_figure,
@@ -232,3 +233,13 @@ def test_tables_and_figure_of_the_runs():
                                                     "accuracy": 0.5}}}  # fmt: skip
     assert len(rounds_figure(records=records).axes) == 1
     assert property_label({"property": "race"}) == "race"
+
+
+def test_the_k_figure_draws_only_rows_with_two_k_or_more():
+    grid = {"algorithm": "sync_sgd", "task": "parity", "property": "race", "join_round": None}
+    two = _record("two", grid, {"auc": {"2": 0.9, "4": 0.8}})
+    one = _record("one", grid, {"auc": {"2": 0.7}})
+    (ax,) = auc_figure(records=[two, one]).axes
+    assert [
+        line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")
+    ] == ["toy/two"]
