@@ -139,7 +139,8 @@ ROW = {
     "dataset": "toy", "variant": "v", "arch": "mlp", "arch_params": {"hidden": [4]},
     "algorithm": "sync_sgd", "participants": [2, 3], "task": "parity", "property": "class",
     "property_class": 3, "records": 400, "rounds": 8, "batch_size": 8, "local_steps": 1,
-    "lr": 0.1, "trees": 10, "max_features": 16,
+    "lr": 0.1, "trees": 10, "max_features": 16, "fractions": [1.0], "window": None,
+    "join_round": None, "whole_run_trials": 0, "test_records": 0,
 }  # fmt: skip
 
 

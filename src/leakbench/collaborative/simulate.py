@@ -83,6 +83,17 @@ def aggregation_weights(*, algorithm: Algorithm, sizes: Tensor) -> Tensor:
     return sizes / sizes.sum()
 
 
+def without(*, algorithm: Algorithm, sizes: Tensor, absent: int) -> Tensor:
+    """The server's weights in a round participant ``absent`` sends nothing (before a late
+    joiner joins, Section VII-B): 0 for it; the others' as :func:`aggregation_weights`
+    gives them over the present participants only (for federated averaging n^k / n with
+    n the present participants' records)."""
+    present = torch.ones(len(sizes), dtype=torch.bool)
+    present[absent] = False
+    weights = aggregation_weights(algorithm=algorithm, sizes=sizes * present)
+    return torch.where(present, weights, torch.zeros_like(weights))
+
+
 def aggregate(*, updates: Mapping[str, Tensor], weights: Tensor) -> Params:
     """The global update Δθ = Σ_k w_k Δθ^k (``updates``: ``{name: [K, *shape]}``)."""
     return {k: torch.tensordot(weights.to(u.dtype), u, dims=([0], [0])) for k, u in updates.items()}
@@ -103,3 +114,12 @@ def observed_update(
 def apply(*, params: Mapping[str, Tensor], update: Mapping[str, Tensor]) -> Params:
     """The next global model θ + Δθ."""
     return {k: params[k] + update[k] for k in params}
+
+
+def task_accuracy(*, model: nn.Module, params: Mapping[str, Tensor], x: Tensor, y: Tensor) -> float:
+    """The global model's main-task accuracy, the fraction of records whose arg-max class
+    is their label (the utility beside the attack, as Melis et al.'s Fig. 6 and Tables
+    V-VII report it)."""
+    with torch.no_grad():
+        predicted = functional_call(model, dict(params), (x,)).argmax(dim=1)
+    return float((predicted == y).to(torch.float64).mean())

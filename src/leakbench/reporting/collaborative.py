@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from leakbench.reporting.collaborative_runs import property_label, runs_summary
 from leakbench.reporting.figures import PANEL_INCHES, STYLE
 from leakbench.reporting.records import MetricsRecord, RecordError
 
@@ -28,9 +29,7 @@ def auc_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
     rows = []
     for r in records:
         grid, first = r.grid, _participants(r)[0]
-        prop = grid["property"]
-        if prop == "class":
-            prop = f"class {grid['property_class']}"
+        prop = property_label(grid)
         for k in _participants(r):
             rows.append(
                 {
@@ -50,7 +49,8 @@ def auc_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
 
 def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:
     """The DVC summary ``{dataset: {variant: {...}}}`` (the scorecard's paths):
-    ``single_batch_auc``, ``correlation`` and ``auc`` by K, rounded to 4 digits."""
+    ``single_batch_auc``, ``correlation`` and ``auc`` by K, rounded to 4 digits, and
+    ``runs`` (:func:`collaborative_runs.runs_summary`)."""
     out: dict[str, Any] = {}
     for r in records:
         m = r.metrics
@@ -58,13 +58,15 @@ def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:
             "single_batch_auc": round(m["single_batch_auc"], 4),
             "correlation": round(m["correlation"], 4),
             "auc": {k: round(v, 4) for k, v in m["auc"].items()},
+            "runs": runs_summary(r),
         }
     return out
 
 
 def auc_figure(*, records: Sequence[MetricsRecord]) -> Figure:
     """Melis et al. Fig. 8: the passive attack's AUC against the number of participants K,
-    one line per grid row, chance (0.5) dashed."""
+    one line per grid row with two K or more (a row at one K, such as a fraction, window or
+    join row, is in the runs' tables), chance (0.5) dashed."""
     with matplotlib.style.context(["default", STYLE]):
         figure = Figure(figsize=(PANEL_INCHES, PANEL_INCHES))
         FigureCanvasAgg(figure)
@@ -72,6 +74,8 @@ def auc_figure(*, records: Sequence[MetricsRecord]) -> Figure:
         ax = figure.subplots()
         for r in records:
             ks = _participants(r)
+            if len(ks) < 2:
+                continue
             ax.plot(
                 [int(k) for k in ks],
                 [r.metrics["auc"][k] for k in ks],

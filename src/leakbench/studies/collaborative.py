@@ -4,7 +4,10 @@ participants K, one simulated training run and the passive property attack on it
 A row names the main task (``parity`` or ``label`` of the class) and the property (a
 class, ``property: class`` with ``property_class``, or one of the pool's record
 properties); the row's single-batch AUC is the AUC at its smallest K (K = 2: Section VI-B,
-Table III), the others give AUC against K (Section VII-A, Fig. 8).
+Table III), the others give AUC against K (Section VII-A, Fig. 8). A row may also set the
+property's fraction of a batch (Fig. 4), a window of rounds the property appears in
+(Fig. 5), a round the target joins at (Fig. 10) and whole-run trials (Section IV-D); see
+:mod:`leakbench.studies.collaborative_runs`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import numpy as np
 import torch
 
 from leakbench.collaborative.partition import pearson, split, task_labels
-from leakbench.collaborative.property_inference import TrialSettings, run_trial
+from leakbench.collaborative.property_inference import TrialSettings
 from leakbench.collaborative.simulate import Algorithm, parse_algorithm
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError, UnknownNameError
 from leakbench.models import build_model
 from leakbench.seeding import derive_seed
+from leakbench.studies.collaborative_runs import check_schedule, held_out, run_k
 
 STUDY = "collaborative"
 ATTACK = "passive_property"
@@ -36,7 +40,7 @@ def has_property(pool: Pool, row: Mapping[str, Any], *, key: str) -> np.ndarray:
     """
     name = row["property"]
     if name == CLASS_PROPERTY:
-        found = pool.y == row["property_class"]
+        found = np.isin(pool.y, property_classes(row))
     elif name in pool.properties:
         found = np.asarray(pool.properties[name], dtype=bool)
     else:
@@ -50,6 +54,12 @@ def has_property(pool: Pool, row: Mapping[str, Any], *, key: str) -> np.ndarray:
     return found
 
 
+def property_classes(row: Mapping[str, Any]) -> list[int]:
+    """The classes that have a ``class`` property (``property_class``: one or a list)."""
+    value = row["property_class"]
+    return [int(c) for c in value] if isinstance(value, list) else [int(value)]
+
+
 def check_row(
     row: Mapping[str, Any], *, key: str, num_classes: int, properties: tuple[str, ...]
 ) -> None:
@@ -59,7 +69,9 @@ def check_row(
         ConfigError: naming the key, the value and the allowed values: an unknown
             algorithm, K < 2, local_steps > 1 with synchronised SGD, a property the data
             set does not carry, a property class outside its classes (it matches no
-            record), more participants than rounds' batches of the row's records.
+            record), more participants than rounds' batches of the row's records, a
+            fraction outside (0, 1], a window outside the rounds, a join round outside
+            them (:func:`collaborative_runs.check_schedule`).
     """
     algorithm = parse_algorithm(row["algorithm"], key=f"{key}.algorithm")
     for k in row["participants"]:
@@ -71,11 +83,11 @@ def check_row(
         )
     if row["property"] not in (CLASS_PROPERTY, *properties):
         raise UnknownNameError(f"{key}.property", row["property"], [CLASS_PROPERTY, *properties])
-    if row["property"] == CLASS_PROPERTY and not 0 <= row["property_class"] < num_classes:
-        raise ConfigError(
-            f"{key}.property_class: {row['property_class']} matches no record; allowed: "
-            f"0 .. {num_classes - 1}"
-        )
+    for c in property_classes(row) if row["property"] == CLASS_PROPERTY else []:
+        if not 0 <= c < num_classes:
+            raise ConfigError(
+                f"{key}.property_class: {c} matches no record; allowed: 0 .. {num_classes - 1}"
+            )
     most = row["records"] // (row["batch_size"] * row["local_steps"])
     if max(row["participants"]) > most:
         raise ConfigError(
@@ -83,15 +95,19 @@ def check_row(
             f"{row['records']} records at {row['batch_size'] * row['local_steps']} per "
             f"round; allowed: 2 .. {most}"
         )
+    check_schedule(row, key=key)
 
 
 def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[str, Any]:
-    """The row's metrics: the task-property correlation (Table III), the AUC at each K,
-    the single-batch AUC (smallest K) and the property's record count.
+    """The row's metrics: the task-property correlation (Table III), the AUC at each K
+    (at the row's largest fraction), the single-batch AUC (smallest K), the property's
+    record count, and per (K, fraction) the run's AUC, main-task accuracy and whole-run
+    AUC (``runs``) and, for a window or join row, the scores per round (``rounds``).
 
-    Every draw comes from ``seed``: the row's records, and per K the split, the initial
-    model and the rounds. Raises :class:`ConfigError` (naming ``key``) before any training
-    if the data do not fit the row (:func:`has_property`, :func:`partition.split`).
+    Every draw comes from ``seed``: the row's records, the test records, and per K the
+    split, the initial model and the rounds. Raises :class:`ConfigError` (naming ``key``)
+    before any training if the data do not fit the row (:func:`has_property`,
+    :func:`partition.split`).
     """
     settings = TrialSettings(
         algorithm=parse_algorithm(row["algorithm"], key=f"{key}.algorithm"),
@@ -107,6 +123,7 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
     labels = task_labels(pool.y[chosen], row["task"])
     prop = has_property(pool, row, key=key)[chosen]
     x, y = torch.from_numpy(pool.x[chosen]), torch.from_numpy(labels)
+    test = held_out(pool=pool, row=row, chosen=chosen, seed=derive_seed(seed, "test"))
     partitions = {
         k: split(
             has_property=prop,
@@ -117,27 +134,36 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
         )
         for k in row["participants"]
     }
-    aucs = {}
+    runs, rounds = [], []
     for k, partition in partitions.items():
-        torch.manual_seed(derive_seed(seed, "init", k))
-        model = build_model(
-            row["arch"],
-            input_shape=tuple(pool.x.shape[1:]),
-            num_classes=int(labels.max()) + 1,
-            **row["arch_params"],
-        )
-        trial = run_trial(
+
+        def model(*labels_: str, k: int = k) -> torch.nn.Module:
+            torch.manual_seed(derive_seed(seed, "init", k, *labels_))
+            return build_model(
+                row["arch"],
+                input_shape=tuple(pool.x.shape[1:]),
+                num_classes=int(labels.max()) + 1,
+                **row["arch_params"],
+            )
+
+        k_runs, k_rounds = run_k(
+            row=row,
             model=model,
-            x=x,
-            labels=y,
+            data=(x, y),
+            test=test,
             partition=partition,
             settings=settings,
             seed=derive_seed(seed, "trial", k),
         )
-        aucs[str(k)] = trial.auc
+        runs += k_runs
+        rounds += k_rounds
+    largest = max(row["fractions"])
+    aucs = {str(r["participants"]): r["auc"] for r in runs if r["fraction"] == largest}
     return {
         "auc": aucs,
         "single_batch_auc": aucs[str(min(row["participants"]))],
         "correlation": pearson(labels, prop),
         "property_records": int(prop.sum()),
+        "runs": runs,
+        "rounds": rounds,
     }
