@@ -118,7 +118,8 @@ def test_out_of_range_alpha_and_fraction_are_refused(check, value, message):
 ROW = {
     "dataset": "mnist5k", "variant": "v", "arch": "mlp", "arch_params": {"hidden": [8]},
     "sweep": "alpha", "values": [0, 0.5], "task": "parity", "property": "class",
-    "property_class": 3, "records": 400, "test_records": 100, "rounds": 8, "batch_size": 8,
+    "property_class": 3, "property_share": 1.0, "records": 400, "test_records": 100,
+    "rounds": 8, "batch_size": 8,
     "lr": 0.1, "trees": 10, "max_features": 16,
 }  # fmt: skip
 
@@ -165,7 +166,7 @@ def test_a_pool_too_small_for_the_row_is_refused_before_training():
     [("alpha", [0, 0.5]), ("share_fraction", [0.1, 1]), ("dropout", [0.3])],
 )
 def test_each_sweep_runs_and_reruns_identically(sweep, values):
-    row = {**ROW, "sweep": sweep, "values": values}
+    row = {**ROW, "sweep": sweep, "values": values, "property_share": 0.5}
     first = run_row(pool=_pool(), row=row, seed=5, key="k")
     assert first == run_row(pool=_pool(), row=row, seed=5, key="k")
     names = [f"{float(v):g}" for v in values]

@@ -44,6 +44,7 @@ def _spec(name, **fields):
 def test_registry_holds_todays_studies_after_what_they_require():
     assert list(STUDIES) == [
         "collaborative",
+        "collaborative_defences",
         "membership",
         "membership_lira",
         "memorisation",

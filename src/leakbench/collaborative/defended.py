@@ -3,8 +3,9 @@ VIII) and with an active adversary (Section IV-E): the attack's AUC beside the j
 model's utility.
 
 Synchronised SGD with two participants, the adversary (0) and the target (1), as in the
-paper's Fig. 7 and Tables V and VII. In half of the rounds (m = 2, Section VI-B) the
-target's batch holds only records with the property, otherwise none. Each round:
+paper's Fig. 7 and Tables V and VII. In half of the rounds (m = 2, Section VI-B) a
+share of the target's batch (all of it in Section VI-B, half in Fig. 7) has the property,
+otherwise none of it. Each round:
 
 - the target uploads -lr ∇L(b; θ_t) on its batch (with dropout when the model has it:
   Table VII adds dropout to the joint model, so every participant trains with it);
@@ -51,6 +52,9 @@ class Setting:
         max_features: features kept per weight tensor (:func:`features.pooled`).
         alpha: the active adversary's alpha (0: passive).
         share_fraction: the fraction of each update's entries shared (1: all).
+        property_share: the fraction of a batch with the property that has it, the rest
+            drawn without (Fig. 7: 0.5; 1: the whole batch); the adversary's g_prop batches
+            follow it too.
     """
 
     rounds: int
@@ -60,6 +64,7 @@ class Setting:
     max_features: int
     alpha: float = 0.0
     share_fraction: float = 1.0
+    property_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -117,22 +122,28 @@ def run(
     has_property = rng.permutation(np.arange(s.rounds) % 2 == 0)
     params = {name: v.detach() for name, v in model.named_parameters()}
     adv_prop, adv_nonprop = partition.prop[0], partition.nonprop[0]
-    half = s.batch_size // 2
+    with_prop = round(s.property_share * s.batch_size)
+
+    def batch(prop: np.ndarray, nonprop: np.ndarray, count: int) -> np.ndarray:
+        return np.concatenate(
+            [
+                rng.choice(prop, size=count, replace=False),
+                rng.choice(nonprop, size=s.batch_size - count, replace=False),
+            ]
+        )
+
     train_rows, observed_rows = [], []
     for t in range(s.rounds):
-        target = partition.prop[1] if has_property[t] else partition.nonprop[1]
-        sources = (target, adv_prop, adv_nonprop)
-        index = np.stack([rng.choice(src, size=s.batch_size, replace=False) for src in sources])
-        index = torch.from_numpy(index.reshape(len(sources), 1, s.batch_size))
-        honest = participant_updates(model=model, params=params, x=x[index], y=y[index], lr=s.lr)
-        mixed = torch.from_numpy(
-            np.concatenate(
-                [
-                    rng.choice(adv_prop, size=half, replace=False),
-                    rng.choice(adv_nonprop, size=s.batch_size - half, replace=False),
-                ]
-            )
+        index = np.stack(
+            [
+                batch(partition.prop[1], partition.nonprop[1], with_prop if has_property[t] else 0),
+                batch(adv_prop, adv_nonprop, with_prop),
+                batch(adv_prop, adv_nonprop, 0),
+            ]
         )
+        index = torch.from_numpy(index.reshape(3, 1, s.batch_size))
+        honest = participant_updates(model=model, params=params, x=x[index], y=y[index], lr=s.lr)
+        mixed = torch.from_numpy(batch(adv_prop, adv_nonprop, s.batch_size // 2))
         own, head = adversary_update(
             model=model,
             params=params,

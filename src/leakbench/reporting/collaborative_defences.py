@@ -105,7 +105,7 @@ def alpha_figure(*, records: Sequence[MetricsRecord]) -> Figure:
         ax.set_ylim(0.4, 1.02)
         ax.set_xlabel("alpha, weight of the property loss")
         ax.set_ylabel("AUC (attack) / accuracy (main task)")
-        ax.set_title("Fig. 7a: active attack, AUC against alpha")
+        ax.set_title("Fig. 7a: AUC against alpha")
         ax.grid(True, linewidth=0.3)
         if swept:
             ax.legend(loc="lower left", fontsize=6)

@@ -140,6 +140,7 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
             max_features=row["max_features"],
             alpha=value if row["sweep"] == Sweep.ALPHA else 0.0,
             share_fraction=value if row["sweep"] == Sweep.SHARE_FRACTION else 1.0,
+            property_share=row["property_share"],
         )
         outcome = run(
             model=model,
