@@ -31,4 +31,5 @@ SPEC = StudySpec(
     ),
     experiment="leakbench-collaborative_defences",
     artifacts=("results/attacks/collaborative_defences",),
+    required=True,
 )
