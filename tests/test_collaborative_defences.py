@@ -135,6 +135,8 @@ ROW = {
         ({"sweep": "dropout", "values": [0.5], "arch_params": {"dropout": 0.2}},
          "k.arch_params.dropout: 0.2 is not allowed in a dropout sweep"),
         ({"property_class": 10}, "k.property_class: 10 matches no record; allowed: 0 .. 9"),
+        ({"sweep": "dropout", "values": [0.5], "arch": "logreg"},
+         "k.arch: 'logreg' is not allowed in a dropout sweep"),
     ],
 )  # fmt: skip
 def test_bad_rows_are_refused_with_key_value_and_allowed(change, message):

@@ -24,7 +24,7 @@ from leakbench.collaborative.partition import pearson, split, task_labels
 from leakbench.collaborative.sharing import check_fraction
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
-from leakbench.models import build_model
+from leakbench.models import build_model, get_architecture
 from leakbench.seeding import derive_seed
 from leakbench.studies import collaborative
 
@@ -69,7 +69,8 @@ def check_row(
     row: Mapping[str, Any], *, key: str, num_classes: int, properties: tuple[str, ...]
 ) -> None:
     """The checks a row's settings allow before its data are read: each sweep value in
-    its range (:func:`check_value`), no ``dropout`` in ``arch_params`` of a dropout sweep,
+    its range (:func:`check_value`), an architecture with a dropout parameter and no
+    ``dropout`` in ``arch_params`` in a dropout sweep,
     and the passive study's checks of the property and the record count at two
     participants (:func:`leakbench.studies.collaborative.check_row`).
 
@@ -78,6 +79,11 @@ def check_row(
     """
     for i, value in enumerate(row["values"]):
         check_value(row["sweep"], value, key=f"{key}.values.{i}")
+    if row["sweep"] == Sweep.DROPOUT and "dropout" not in get_architecture(row["arch"]).params:
+        raise ConfigError(
+            f"{key}.arch: {row['arch']!r} is not allowed in a dropout sweep; allowed: an "
+            "architecture with a dropout parameter (mlp)"
+        )
     if row["sweep"] == Sweep.DROPOUT and "dropout" in row["arch_params"]:
         raise ConfigError(
             f"{key}.arch_params.dropout: {row['arch_params']['dropout']!r} is not allowed in "
