@@ -19,6 +19,7 @@ from leakbench.collaborative.active import (
     new_head,
     output_layer,
 )
+from leakbench.collaborative.defended import accuracy
 from leakbench.collaborative.sharing import check_fraction, kept_entries, share_largest
 from leakbench.collaborative.simulate import participant_updates
 from leakbench.config import check_names, load_schema, read_yaml, validate_schema
@@ -197,3 +198,11 @@ def test_config_validation_refuses_a_bad_row_before_any_job(repo_root):
     config["collaborative_defences"]["grid"][0]["sweep"] = "noise"
     with pytest.raises(ConfigError, match=r"collaborative_defences\.grid\.0\.sweep"):
         validate_schema(config, schema)
+
+
+def test_utility_is_the_share_of_arg_max_hits_in_eval_mode():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.99))
+    params = {"0.weight": torch.eye(2), "0.bias": torch.zeros(2)}
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 3.0]])  # arg max: 0, 1, 1
+    assert accuracy(model=model, params=params, x=x, y=torch.tensor([0, 0, 1])) == 2 / 3
+    assert model.training  # dropout off only while measuring
