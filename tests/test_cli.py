@@ -30,8 +30,8 @@ def test_validate_accepts_the_default_config(repo_root, capsys, monkeypatch):
     monkeypatch.chdir(repo_root)
     assert main(["validate", "config/config.yaml"]) == 0
     assert (
-        "valid (studies: collaborative, membership, membership_lira, memorisation, "
-        "property_poisoning, privacy, scorecard, zhao)" in capsys.readouterr().out
+        "valid (studies: collaborative, collaborative_defences, membership, membership_lira, "
+        "memorisation, property_poisoning, privacy, scorecard, zhao)" in capsys.readouterr().out
     )
 
 

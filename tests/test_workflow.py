@@ -98,6 +98,8 @@ def _cells(repo_root):
         "memorisation": len(config["memorisation"]["grid"]),  # one record per trained stack
         # one passive-attack record (all its K) per simulated grid row
         "collaborative": len(config["collaborative"]["grid"]),
+        # one defended-attack record (all its sweep values) per grid row
+        "collaborative_defences": len(config["collaborative_defences"]["grid"]),
         # one output-defence record per membership row with defences (not in MLflow)
         "defences": sum(bool(row.get("defences")) for row in config["membership"]["grid"]),
         "whitebox": private,  # one white-box audit record per finite epsilon
@@ -123,7 +125,8 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
             + cells["membership_lira"]
             + cells["zhao"]
             + cells["memorisation"]
-            + cells["collaborative"],
+            + cells["collaborative"]
+            + cells["collaborative_defences"],
         ),
         ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):

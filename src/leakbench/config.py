@@ -98,6 +98,8 @@ def check_names(config: Mapping[str, Any]) -> None:
         _check_memorisation(config["memorisation"])
     if "collaborative" in config:
         _check_collaborative(config["collaborative"])
+    if "collaborative_defences" in config:
+        _check_collaborative_defences(config["collaborative_defences"])
     if "privacy" in config:
         from leakbench.studies.dp_axis import check_privacy
 
@@ -184,6 +186,22 @@ def _check_collaborative(study: Mapping[str, Any]) -> None:
         check_row(
             row,
             key=f"collaborative.grid.{i}",
+            num_classes=spec.num_classes,
+            properties=spec.properties,
+        )
+
+
+def _check_collaborative_defences(study: Mapping[str, Any]) -> None:
+    from leakbench.data.registry import DATASETS
+    from leakbench.studies.collaborative_defences import check_row
+
+    # Rows train through the collaborative simulation, not the stacked trainer's settings.
+    _check_trained_grid("collaborative_defences", study["grid"], train_settings=False)
+    for i, row in enumerate(study["grid"]):
+        spec = DATASETS[row["dataset"]]
+        check_row(
+            row,
+            key=f"collaborative_defences.grid.{i}",
             num_classes=spec.num_classes,
             properties=spec.properties,
         )

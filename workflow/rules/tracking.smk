@@ -8,6 +8,7 @@ ATTACKS = config["membership"]["attacks"]
 # On a cluster these run on the submitting host, which reaches the tracking store.
 localrules:
     log_collaborative,
+    log_collaborative_defences,
     log_membership,
     log_property_poisoning,
     log_privacy,
@@ -119,3 +120,14 @@ use rule log_membership as log_collaborative with:
         STUDIES["collaborative"].receipt,
     log:
         "results/logs/log_collaborative.log",
+
+
+use rule log_membership as log_collaborative_defences with:
+    input:
+        code=imports_of("log_study.py"),
+        metrics=rules.aggregate_collaborative_defences.input.metrics,
+        figure=rules.aggregate_collaborative_defences.output.png,
+    output:
+        STUDIES["collaborative_defences"].receipt,
+    log:
+        "results/logs/log_collaborative_defences.log",

@@ -71,7 +71,9 @@ def participant_updates(
             current = {k: current[k] - lr * g[k] for k in current}
         return {k: current[k] - params[k] for k in current}
 
-    return vmap(local)(x, y)
+    # "different": each participant draws its own dropout masks (a model without
+    # random layers draws nothing).
+    return vmap(local, randomness="different")(x, y)
 
 
 def aggregation_weights(*, algorithm: Algorithm, sizes: Tensor) -> Tensor:
