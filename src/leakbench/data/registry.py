@@ -5,7 +5,16 @@ To add a dataset, write a module beside this one that defines a ``SPEC`` and lis
 
 from __future__ import annotations
 
-from leakbench.data import adult, cifar, fashion_mnist, location, mnist, purchase, shokri_sets
+from leakbench.data import (
+    adult,
+    cifar,
+    fashion_mnist,
+    location,
+    mnist,
+    purchase,
+    shokri_sets,
+    text_synth,
+)
 from leakbench.data.spec import DatasetSpec
 from leakbench.errors import UnknownNameError
 
@@ -19,6 +28,7 @@ DATASETS: dict[str, DatasetSpec] = {
         location.SPEC,
         *shokri_sets.SPECS,
         *cifar.SPECS,
+        text_synth.SPEC,
     )
 }
 
