@@ -19,9 +19,7 @@ from torch import Tensor
 from leakbench.errors import ConfigError
 
 
-def revealed_words(
-    *, before: Tensor, after: Tensor, own: Tensor, own_weight: float
-) -> np.ndarray:
+def revealed_words(*, before: Tensor, after: Tensor, own: Tensor, own_weight: float) -> np.ndarray:
     """The batch BoW V_t of the other participants: the embedding rows their update
     changed (Section IV-B), boolean ``[|V|]``.
 

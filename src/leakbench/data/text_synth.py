@@ -63,9 +63,7 @@ def zipf_exponent(counts: np.ndarray, *, ranks: int) -> float:
     ordered = np.sort(np.asarray(counts, dtype=np.float64))[::-1]
     ordered = ordered[ordered > 0][:ranks]
     if len(ordered) < 2:
-        raise ConfigError(
-            f"ranks: {len(ordered)} words with a count is not allowed; allowed: >= 2"
-        )
+        raise ConfigError(f"ranks: {len(ordered)} words with a count is not allowed; allowed: >= 2")
     log_rank = np.log(np.arange(1, len(ordered) + 1, dtype=np.float64))
     slope = np.polyfit(log_rank, np.log(ordered), deg=1)[0]
     return float(-slope)
@@ -125,4 +123,5 @@ SPEC = DatasetSpec(
     num_classes=2,
     properties=(PROPERTY,),
     prepare=prepare,
+    vocabulary=VOCAB,
 )

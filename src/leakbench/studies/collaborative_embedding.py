@@ -17,7 +17,12 @@ import numpy as np
 import torch
 
 from leakbench.collaborative.embedding import restrict_vocabulary
-from leakbench.collaborative.embedding_trial import TrialResult, run_trial, split_roles
+from leakbench.collaborative.embedding_trial import (
+    TrialResult,
+    embedding_name,
+    run_trial,
+    split_roles,
+)
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError, UnknownNameError
 from leakbench.models import build_model
@@ -28,19 +33,34 @@ ATTACK = "embedding_membership"
 ROLES = 3  # the records are split among the target, the adversary and the held-out set
 
 
-def check_row(row: Mapping[str, Any], *, key: str, properties: tuple[str, ...]) -> None:
+def check_row(
+    row: Mapping[str, Any], *, key: str, properties: tuple[str, ...], vocabulary: int
+) -> None:
     """The checks a row's settings allow before its data are read.
 
+    Args:
+        properties: the data set's record properties.
+        vocabulary: the data set's vocabulary size (0: its records are not token ids).
+
     Raises:
-        ConfigError: naming the key, the value and the allowed values: a property the data
-            set does not carry, a vocabulary size < 2, ``arch_params.vocab`` (set by the
-            study), a batch size larger than a role's third of the records.
+        ConfigError: naming the key, the value and the allowed values: a data set without
+            token ids, a property the data set does not carry, a vocabulary size < 2 or
+            above the data's, ``arch_params.vocab`` (set by the study), a batch size larger
+            than a role's third of the records.
     """
+    if vocabulary < 2:
+        raise ConfigError(
+            f"{key}.dataset: {row['dataset']!r} is not allowed; allowed: a data set of token "
+            "ids (checkin_synth)"
+        )
     if row["property"] not in properties:
         raise UnknownNameError(f"{key}.property", row["property"], properties)
     for size in row["vocab_sizes"]:
-        if size < 2:
-            raise ConfigError(f"{key}.vocab_sizes: {size} is not allowed; allowed: >= 2")
+        if not 2 <= size <= vocabulary:
+            raise ConfigError(
+                f"{key}.vocab_sizes: {size} is not allowed; allowed: 2 .. {vocabulary} (the "
+                "data's vocabulary)"
+            )
     if "vocab" in row["arch_params"]:
         raise ConfigError(
             f"{key}.arch_params.vocab: {row['arch_params']['vocab']} is not allowed; allowed: "
@@ -54,6 +74,32 @@ def check_row(row: Mapping[str, Any], *, key: str, properties: tuple[str, ...]) 
                 f"third each for the target, the adversary and the held-out set); allowed: "
                 f"1 .. {most}"
             )
+
+
+def check_model(
+    row: Mapping[str, Any], *, key: str, input_shape: tuple[int, ...], num_classes: int
+) -> None:
+    """Build the row's model (vocabulary 2) and check that it can be attacked and vmapped.
+
+    Raises:
+        ConfigError: naming ``key``, if the model cannot be built with a ``vocab``
+            parameter, has no embedding layer or has a
+            dropout layer with p > 0 (the participants' updates are one vmapped call, which
+            refuses random draws).
+    """
+    try:
+        model = build_model(
+            row["arch"],
+            input_shape=input_shape,
+            num_classes=num_classes,
+            **{**row["arch_params"], "vocab": 2},
+        )
+        embedding_name(model)
+    except ConfigError as err:
+        raise ConfigError(f"{key}.{err}") from None
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout) and module.p > 0:
+            raise ConfigError(f"{key}.arch_params.dropout: {module.p} is not allowed; allowed: 0")
 
 
 def _property(pool: Pool, name: str, *, key: str) -> np.ndarray:
@@ -79,27 +125,25 @@ def _metrics(result: TrialResult) -> dict[str, float | int]:
     }
 
 
-def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[str, Any]:
+def run_row(
+    *, pool: Pool, vocabulary: int, row: Mapping[str, Any], seed: int, key: str
+) -> dict[str, Any]:
     """The row's metrics: ``batch`` (Table II: one entry per batch size at the full
     vocabulary) and ``vocabulary`` (Table VI: one per vocabulary size at
     ``defence_batch_size``), each with precision, recall, property AUC and model AUC.
 
-    Every draw comes from ``seed``. Raises :class:`ConfigError` (naming ``key``) before
-    any training if the data do not fit the row: a property that matches no record, a
-    vocabulary size above the data's, a batch size above a role's records.
+    ``vocabulary`` is the data set's vocabulary size (its registry entry). Every draw
+    comes from ``seed``. Raises :class:`ConfigError` (naming ``key``) before any training
+    if the data do not fit the row (:func:`check_row`; a property that matches no record; a
+    batch size above a role's records).
     """
+    check_row(row, key=key, properties=tuple(pool.properties), vocabulary=vocabulary)
     rng = np.random.default_rng(derive_seed(seed, "records"))
     chosen = np.sort(rng.choice(len(pool), size=min(row["records"], len(pool)), replace=False))
     prop = _property(pool, row["property"], key=key)[chosen]
     tokens = torch.from_numpy(pool.x[chosen].astype(np.int64))
     labels = torch.from_numpy(pool.y[chosen])
-    full = int(pool.x.max()) + 1
-    for size in row["vocab_sizes"]:
-        if size > full:
-            raise ConfigError(
-                f"{key}.vocab_sizes: {size} is not allowed; allowed: 2 .. {full} (the data's "
-                "vocabulary)"
-            )
+    full = vocabulary
     pairs = [(b, full) for b in row["batch_sizes"]]
     pairs += [(row["defence_batch_size"], v) for v in row["vocab_sizes"]]
     roles = {
