@@ -98,6 +98,8 @@ def _cells(repo_root):
         "memorisation": len(config["memorisation"]["grid"]),  # one record per trained stack
         # one passive-attack record (all its K) per simulated grid row
         "collaborative": len(config["collaborative"]["grid"]),
+        # one embedding-attack record (all its batch and vocabulary sizes) per grid row
+        "collaborative_embedding": len(config["collaborative_embedding"]["grid"]),
         # one output-defence record per membership row with defences (not in MLflow)
         "defences": sum(bool(row.get("defences")) for row in config["membership"]["grid"]),
         "whitebox": private,  # one white-box audit record per finite epsilon
@@ -123,7 +125,8 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
             + cells["membership_lira"]
             + cells["zhao"]
             + cells["memorisation"]
-            + cells["collaborative"],
+            + cells["collaborative"]
+            + cells["collaborative_embedding"],
         ),
         ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):

@@ -35,7 +35,7 @@ from leakbench.errors import ConfigError
 from leakbench.seeding import derive_seed
 
 NAME = "checkin_synth"
-N_RECORDS = 4_000
+N_RECORDS = 8_000
 VOCAB = 2_000
 LENGTH = 16
 ZIPF_EXPONENT = 1.0
