@@ -55,7 +55,9 @@ def test_registry_holds_todays_studies_after_what_they_require():
     ]
     for spec in STUDIES.values():
         assert all(list(STUDIES).index(r) < list(STUDIES).index(spec.name) for r in spec.requires)
-    allowed = "study: unknown value 'nope'; allowed: collaborative, collaborative_embedding, membership"
+    allowed = (
+        "study: unknown value 'nope'; allowed: collaborative, collaborative_embedding, membership"
+    )
     with pytest.raises(UnknownNameError, match=re.escape(allowed)):
         get_study("nope")
 

@@ -29,6 +29,7 @@ SPEC = StudySpec(
         table("vocab_md", "results/tables/collaborative_vocabulary.md"),
         metrics("summary", "results/metrics/collaborative_embedding.json"),
     ),
-    experiment="leakbench-collaborative-embedding",
+    experiment="leakbench-collaborative_embedding",
     artifacts=("results/attacks/collaborative_embedding",),
+    required=True,
 )
