@@ -17,6 +17,10 @@ From the observed rounds the adversary:
   AUC over the rounds.
 
 The model's utility is the main task's AUC on the held-out records (Table VI's "Model AUC").
+
+Recall can fall below the paper's 1: in a text CNN a word's embedding row gets a gradient
+only if one of its windows wins some filter's max over time (with a positive ReLU), so a
+model with few filters leaves some words of a batch out of the revealed BoW.
 """
 
 from __future__ import annotations
