@@ -14,6 +14,7 @@ def test_list_names_every_registry(capsys):
         "datasets:",
         "adult",
         "purchase_synth",
+        "checkin_synth",
         "attacks:",
         "shokri",
         "loss",
@@ -22,6 +23,7 @@ def test_list_names_every_registry(capsys):
         "cnn",
         "studies:",
         "membership",
+        "collaborative_embedding",
     ):
         assert name in out, name
 
@@ -30,7 +32,8 @@ def test_validate_accepts_the_default_config(repo_root, capsys, monkeypatch):
     monkeypatch.chdir(repo_root)
     assert main(["validate", "config/config.yaml"]) == 0
     assert (
-        "valid (studies: collaborative, collaborative_defences, membership, membership_lira, "
+        "valid (studies: collaborative, collaborative_defences, collaborative_embedding, "
+        "membership, membership_lira, "
         "memorisation, property_poisoning, privacy, scorecard, zhao)" in capsys.readouterr().out
     )
 

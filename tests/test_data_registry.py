@@ -14,8 +14,8 @@ def test_unknown_dataset_lists_the_allowed_names():
         get_dataset("imagenet")
     assert isinstance(err.value, ConfigError)
     assert str(err.value) == (
-        "dataset: unknown value 'imagenet'; allowed: adult, cifar10, cifar100, fashion_mnist, "
-        "foursquare_tsmc, lfw, location30, location_synth, mnist5k, purchase100, "
+        "dataset: unknown value 'imagenet'; allowed: adult, checkin_synth, cifar10, cifar100, "
+        "fashion_mnist, foursquare_tsmc, lfw, location30, location_synth, mnist5k, purchase100, "
         "purchase_synth, purchase_synth10, purchase_synth2, purchase_synth20, purchase_synth50, "
         "texas100"
     )

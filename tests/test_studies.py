@@ -45,6 +45,7 @@ def test_registry_holds_todays_studies_after_what_they_require():
     assert list(STUDIES) == [
         "collaborative",
         "collaborative_defences",
+        "collaborative_embedding",
         "membership",
         "membership_lira",
         "memorisation",
@@ -55,7 +56,10 @@ def test_registry_holds_todays_studies_after_what_they_require():
     ]
     for spec in STUDIES.values():
         assert all(list(STUDIES).index(r) < list(STUDIES).index(spec.name) for r in spec.requires)
-    allowed = "study: unknown value 'nope'; allowed: collaborative, collaborative_defences, "
+    allowed = (
+        "study: unknown value 'nope'; allowed: collaborative, collaborative_defences, "
+        "collaborative_embedding, membership"
+    )
     with pytest.raises(UnknownNameError, match=re.escape(allowed)):
         get_study("nope")
 

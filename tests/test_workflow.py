@@ -100,6 +100,8 @@ def _cells(repo_root):
         "collaborative": len(config["collaborative"]["grid"]),
         # one defended-attack record (all its sweep values) per grid row
         "collaborative_defences": len(config["collaborative_defences"]["grid"]),
+        # one embedding-attack record (all its batch and vocabulary sizes) per grid row
+        "collaborative_embedding": len(config["collaborative_embedding"]["grid"]),
         # one output-defence record per membership row with defences (not in MLflow)
         "defences": sum(bool(row.get("defences")) for row in config["membership"]["grid"]),
         "whitebox": private,  # one white-box audit record per finite epsilon
@@ -127,6 +129,7 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
             + cells["memorisation"]
             + cells["collaborative"]
             + cells["collaborative_defences"],
+            +cells["collaborative_embedding"],
         ),
         ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):

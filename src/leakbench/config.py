@@ -100,6 +100,8 @@ def check_names(config: Mapping[str, Any]) -> None:
         _check_collaborative(config["collaborative"])
     if "collaborative_defences" in config:
         _check_collaborative_defences(config["collaborative_defences"])
+    if "collaborative_embedding" in config:
+        _check_collaborative_embedding(config["collaborative_embedding"])
     if "privacy" in config:
         from leakbench.studies.dp_axis import check_privacy
 
@@ -205,6 +207,24 @@ def _check_collaborative_defences(study: Mapping[str, Any]) -> None:
             num_classes=spec.num_classes,
             properties=spec.properties,
         )
+
+
+def _check_collaborative_embedding(study: Mapping[str, Any]) -> None:
+    from leakbench.data.registry import DATASETS
+    from leakbench.studies.collaborative_embedding import check_model, check_row
+
+    # Rows train through the collaborative simulation, not the stacked trainer's settings;
+    # the study sets the model's vocabulary (2 stands in for it here).
+    _check_trained_grid(
+        "collaborative_embedding",
+        [{**row, "arch_params": {**row["arch_params"], "vocab": 2}} for row in study["grid"]],
+        train_settings=False,
+    )
+    for i, row in enumerate(study["grid"]):
+        spec = DATASETS[row["dataset"]]
+        key = f"collaborative_embedding.grid.{i}"
+        check_row(row, key=key, properties=spec.properties, vocabulary=spec.vocabulary)
+        check_model(row, key=key, input_shape=spec.input_shape, num_classes=spec.num_classes)
 
 
 def _check_trained_grid(

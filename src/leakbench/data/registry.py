@@ -15,6 +15,7 @@ from leakbench.data import (
     mnist,
     purchase,
     shokri_sets,
+    text_synth,
 )
 from leakbench.data.spec import DatasetSpec
 from leakbench.errors import UnknownNameError
@@ -31,6 +32,7 @@ DATASETS: dict[str, DatasetSpec] = {
         *cifar.SPECS,
         lfw.SPEC,
         foursquare.SPEC,
+        text_synth.SPEC,
     )
 }
 

@@ -36,6 +36,8 @@ class DatasetSpec:
         prepare: ``prepare(*, raw_dir, seed, **options) -> Pool``.
         binary: every feature is 0 or 1 (the records Zhao et al.'s Hamming-distance
             attacks take).
+        vocabulary: for records of token ids, the vocabulary size (ids in
+            ``[0, vocabulary)``); 0 for other records.
 
     Raises:
         DataError: if a synthetic dataset lists raw files, a real one lists none, or two
@@ -51,6 +53,7 @@ class DatasetSpec:
     properties: tuple[str, ...]
     prepare: Prepare
     binary: bool = False
+    vocabulary: int = 0
 
     def __post_init__(self) -> None:
         if self.synthetic == bool(self.raw_files):

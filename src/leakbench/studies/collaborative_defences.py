@@ -89,7 +89,13 @@ def check_row(
             f"{key}.arch_params.dropout: {row['arch_params']['dropout']!r} is not allowed in "
             "a dropout sweep; allowed: no dropout key (the sweep's values set it)"
         )
-    passive = {**row, "algorithm": "sync_sgd", "participants": [2], "local_steps": 1}
+    passive = {
+        **row,
+        "algorithm": "sync_sgd",
+        "participants": [2],
+        "local_steps": 1,
+        "fractions": [],
+    }
     collaborative.check_row(passive, key=key, num_classes=num_classes, properties=properties)
 
 
