@@ -128,8 +128,8 @@ def test_every_record_is_compared_byte_for_byte_and_stamped_alike(repo_root, run
             + cells["zhao"]
             + cells["memorisation"]
             + cells["collaborative"]
-            + cells["collaborative_defences"],
-            +cells["collaborative_embedding"],
+            + cells["collaborative_defences"]
+            + cells["collaborative_embedding"],
         ),
         ("audit", cells["privacy"] + cells["whitebox"] + cells["blackbox"] + cells["one_run"]),
     ):
