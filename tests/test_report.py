@@ -20,6 +20,9 @@ from leakbench.studies.specs import STUDIES
 
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 
+# A click that lands while the menu is still being laid out opens nothing; a user clicks
+# again. The report is reloaded and the category clicked up to this many times.
+_ATTEMPTS = 3
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 # Every captioned figure the study specs declare, with its study's report category.
 CATEGORIES = {
@@ -67,6 +70,19 @@ def _wait(find, timeout: float = 20.0):
         time.sleep(0.2)
 
 
+def _settled(element, timeout: float = 10.0):
+    """``element`` once it has stopped moving (the menu slides in as the report loads)."""
+    deadline = time.monotonic() + timeout
+    where = element.rect
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = element.rect
+        if now == where:
+            break
+        where = now
+    return element
+
+
 def _click(element, timeout: float = 20.0) -> None:
     """Click ``element`` as a user would: once the menu's transitions have settled and
     nothing covers it (a click during an animation lands on the element sliding past)."""
@@ -87,14 +103,21 @@ def _show(browser, report: Path, figure: str, shots: Path, captions: Path) -> No
     """Open the report, click the figure's entry and its caption; check both are shown."""
     from selenium.webdriver.common.by import By
 
-    browser.get(report.as_uri())
-    category = _wait(lambda: browser.find_elements(By.XPATH, f"//*[text()='{CATEGORIES[figure]}']"))
-    assert category, f"{figure}: no category {CATEGORIES[figure]!r} in the report"
-    _click(category[0])
-    row = _wait(
-        lambda: browser.find_elements(By.XPATH, f"//td[text()='results/figures/{figure}']/..")
-    )
-    assert row, f"{figure}: not listed under {CATEGORIES[figure]!r}"
+    row = []
+    for _ in range(_ATTEMPTS):
+        browser.get(report.as_uri())
+        category = _wait(
+            lambda: browser.find_elements(By.XPATH, f"//*[text()='{CATEGORIES[figure]}']")
+        )
+        assert category, f"{figure}: no category {CATEGORIES[figure]!r} in the report"
+        _click(_settled(category[0]))
+        row = _wait(
+            lambda: browser.find_elements(By.XPATH, f"//td[text()='results/figures/{figure}']/.."),
+            timeout=10.0,
+        )
+        if row:
+            break
+    assert row, f"{figure}: not listed under {CATEGORIES[figure]!r} after {_ATTEMPTS} clicks"
     view, info = row[0].find_elements(By.XPATH, ".//a")
     _click(view)
     image = _wait(
