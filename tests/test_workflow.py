@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
 
 import pytest
 import yaml
-from conftest import digests, snakemake
+from conftest import BIN, digests, snakemake, workflow_env
 
 from leakbench.attacks import get_attack
 from leakbench.config import load_config
@@ -35,8 +36,22 @@ def rule_names(repo_root):
     return names
 
 
-def test_lint_is_clean(repo_root, tmp_path):
-    proc = snakemake(repo_root, tmp_path, "--lint")
+@pytest.mark.parametrize("where", ["workdir", "repo_root"])
+def test_lint_is_clean(repo_root, tmp_path, where):
+    """Clean in a separate working directory (the test config) and where a user lints it,
+    the repository root with the default config (paths given relative to the root differ
+    there from the inputs' working-directory-relative form)."""
+    if where == "workdir":
+        proc = snakemake(repo_root, tmp_path, "--lint")
+    else:
+        proc = subprocess.run(
+            [str(BIN / "snakemake"), "--lint"],
+            cwd=repo_root,
+            capture_output=True,
+            text=True,
+            env=workflow_env(tmp_path),
+            check=False,
+        )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Lints for" not in proc.stdout + proc.stderr
 

@@ -11,7 +11,9 @@ rule aggregate_scorecard:
     output:
         **study_outputs("scorecard"),
     params:
-        published=PUBLISHED,
+        # The configured path as written, recorded in the summary (a setting, not the
+        # input: the input is that path relative to the working directory).
+        published=lambda wildcards: PUBLISHED,
     log:
         "results/logs/aggregate_scorecard.log",
     conda:
