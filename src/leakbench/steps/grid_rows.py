@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from leakbench.data.pool import Pool
+from leakbench.names import variant_label
+from leakbench.privacy import row_epsilon
 from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
@@ -16,7 +18,8 @@ def run_grid_row(
     *, job: Job, files: Files, study: str, attack: str, run: Callable[..., dict[str, Any]]
 ) -> None:
     """Run the job's grid row on input ``pool`` and write its metrics record (output
-    ``metrics``).
+    ``metrics``). A row with a privacy variant's DP settings (``privacy``) is recorded as
+    ``<variant>.eps<epsilon>``, with the seed of its non-private run.
 
     Args:
         study: the study's name (seed derivation, the record, the error keys).
@@ -37,7 +40,7 @@ def run_grid_row(
     MetricsRecord.build(
         study=study,
         dataset=dataset,
-        variant=variant,
+        variant=variant_label(variant, row_epsilon(job.row)),
         attack=attack,
         grid=dict(job.row),
         seeds={"config": job.config_seed, "row": seed},
