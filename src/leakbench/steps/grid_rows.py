@@ -31,6 +31,7 @@ def run_grid_row(
     configure_torch()
     dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
     seed = derive_seed(job.config_seed, study, dataset, variant)
+    label = variant_label(variant, row_epsilon(job.row))
     metrics = run(
         pool=Pool.load(files.input("pool")),
         row=job.row,
@@ -40,9 +41,9 @@ def run_grid_row(
     MetricsRecord.build(
         study=study,
         dataset=dataset,
-        variant=variant_label(variant, row_epsilon(job.row)),
+        variant=label,
         attack=attack,
-        grid=dict(job.row),
+        grid={**job.row, "variant": label},
         seeds={"config": job.config_seed, "row": seed},
         metrics=metrics,
     ).write(files.output("metrics"))
