@@ -179,3 +179,41 @@ def test_config_validation_refuses_a_bad_dp_cell_and_clip_norm_before_any_job(re
     config["privacy"]["max_grad_norm"] = 0
     with pytest.raises(ConfigError, match=r"privacy\.max_grad_norm"):
         check_names(validate_schema(config, schema))
+
+
+def test_a_dp_row_is_recorded_under_its_privacy_variant_with_the_rows_seed(tmp_path):
+    from pathlib import Path
+
+    from leakbench.names import CellId
+    from leakbench.reporting.records import MetricsRecord
+    from leakbench.steps.context import Files, Job
+    from leakbench.steps.grid_rows import run_grid_row
+
+    _pool().save(tmp_path / "pool.npz")
+    seen = []
+
+    def run(*, pool, row, seed, key):
+        seen.append((seed, key, row.get("privacy")))
+        return {"auc": {"0": 0.5}}
+
+    records = {}
+    for name, row in (("nodp", ROW), ("eps2", {**ROW, "privacy": PRIVACY})):
+        out = Path(tmp_path / f"{name}.json")
+        run_grid_row(
+            job=Job(
+                rule="simulate_collaborative_defences",
+                cell=CellId(("dataset", "variant", "privacy"), ("mnist5k", "dp", name)),
+                seed=3,
+                row=row,
+            ),
+            files=Files(inputs={"pool": (tmp_path / "pool.npz",)}, outputs={"metrics": (out,)}),
+            study="collaborative_defences",
+            attack="defended_property",
+            run=run,
+        )
+        records[name] = MetricsRecord.read(out)
+    assert records["nodp"].variant == records["nodp"].grid["variant"] == "dp"
+    assert records["eps2"].variant == records["eps2"].grid["variant"] == "dp.eps2"
+    assert records["eps2"].grid["privacy"] == PRIVACY and "privacy" not in records["nodp"].grid
+    assert seen[0][:2] == seen[1][:2]  # one seed and key for both variants: a paired run
+    assert records["nodp"].seeds == records["eps2"].seeds
