@@ -82,8 +82,8 @@ def test_the_accountant_epsilon_at_q_1_is_the_closed_form_renyi_dp_of_t_gaussian
     # (epsilon, delta) by Balle et al. 2020, Theorem 21, minimised over Opacus's orders.
     orders = np.array([a for a in RDPAccountant.DEFAULT_ALPHAS if a > 1], dtype=float)
     rdp = rounds * orders / (2 * sigma**2)
-    by_hand = rdp + np.log((orders - 1) / orders) - (math.log(dp.delta) + np.log(orders)) / (
-        orders - 1
+    by_hand = (
+        rdp + np.log((orders - 1) / orders) - (math.log(dp.delta) + np.log(orders)) / (orders - 1)
     )
     assert calibration.epsilon == pytest.approx(float(by_hand.min()), rel=1e-9)
     assert 4.0 - 0.01 <= calibration.epsilon <= 4.0  # Opacus's search tolerance
