@@ -136,7 +136,9 @@ def run(
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
     head = new_head(model, key=f"{key}.arch", generator=generator)
-    # DP's noise comes from streams of its own, so a run without DP draws as it always did.
+    # DP's noise comes from streams of its own, so a run without DP draws as it always did;
+    # the streams do not depend on epsilon, so every privacy variant of a row draws the same
+    # standard normals scaled by its own sigma C (paired variants, common random numbers).
     server = torch.Generator().manual_seed(derive_seed(seed, "dp", "server"))
     simulated = torch.Generator().manual_seed(derive_seed(seed, "dp", "adversary"))
     has_property = rng.permutation(np.arange(s.rounds) % 2 == 0)
