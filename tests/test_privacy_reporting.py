@@ -67,6 +67,16 @@ def _poisoning(privacy, rate, accuracy):
     return _base("property_poisoning", name, "threshold", grid, metrics, dataset="adult")
 
 
+def _collaborative(privacy, auc, accuracy):
+    grid = {"variant": "dp", "sweep": "alpha", "rounds": 10}
+    grid |= {"privacy": privacy} if privacy else {}
+    metrics = {"auc": {"0": auc}, "accuracy": {"0": accuracy}}
+    if privacy:
+        metrics["dp"] = {"epsilon": 0.98, "target_epsilon": 1.0, "noise_multiplier": 5.0}
+    variant = "dp.eps1" if privacy else "dp"
+    return _base("collaborative_defences", variant, "defended_property", grid, metrics, "mnist5k")
+
+
 def test_audit_table_flags_a_bound_above_the_accountant():
     table = audit_table(
         records=[_audit(None, None, 2.5), _audit(DP, 0.99, 0.3), _audit(DP, 0.99, 1.2)]
@@ -82,6 +92,7 @@ def test_tradeoff_table_joins_the_accountant_epsilon_and_orders_rows():
         membership=[_membership(DP, 0.55, 0.2), _membership(None, 0.9, 0.5)],
         audits=[_audit(None, None, 2.5), _audit(DP, 0.99, 0.3)],
         property_poisoning=[_poisoning(DP, 0.05, 0.7), _poisoning(None, 0.05, 0.95)],
+        collaborative=[_collaborative(DP, 0.52, 0.51), _collaborative(None, 0.99, 0.84)],
     )
     member = table[table.study == "membership"]
     assert list(member.epsilon) == [math.inf, 1.0]  # no DP first, then falling epsilon
@@ -93,7 +104,17 @@ def test_tradeoff_table_joins_the_accountant_epsilon_and_orders_rows():
     assert list(poison.cell) == ["sex/0.1-0.25/logreg"] * 2
     assert list(poison.attack_accuracy) == [0.95, 0.7]
     assert list(poison.accountant_epsilon.fillna(-1)) == [-1, 0.99]
-    tradeoff_figure(table=table)
+    together = table[table.study == "collaborative_defences"]
+    assert list(together.cell) == ["dp/alpha0"] * 2
+    assert list(together.epsilon) == [math.inf, 1.0]
+    assert list(together.auc) == [0.99, 0.52] and list(together.test_accuracy) == [0.84, 0.51]
+    assert list(together.accountant_epsilon.fillna(-1)) == [-1, 0.98]
+    figure = tradeoff_figure(table=table)
+    panel = next(ax for ax in figure.axes if "collaborative_defences" in ax.get_title())
+    assert [line.get_label() for line in panel.get_lines()][:2] == [
+        "defended_property AUC",
+        "test accuracy",
+    ]
     audit_figure(table=audit_table(records=[_audit(None, None, 2.5), _audit(DP, 0.99, 0.3)]))
 
 
@@ -110,11 +131,11 @@ def test_close_epsilons_share_one_tick_label():
 
 def test_empty_inputs_are_refused():
     with pytest.raises(RecordError, match="no records"):
-        tradeoff_table(membership=[], audits=[], property_poisoning=[])
+        tradeoff_table(membership=[], audits=[], property_poisoning=[], collaborative=[])
     bad = _membership(DP, 0.5, 0.5)
     del bad.metrics["auc"]
     with pytest.raises(RecordError, match=r"membership/purchase_synth/mlp.eps1/loss: metrics\.auc"):
-        tradeoff_table(membership=[bad], audits=[], property_poisoning=[])
+        tradeoff_table(membership=[bad], audits=[], property_poisoning=[], collaborative=[])
 
 
 def _whitebox(epsilon, spent, every, final):

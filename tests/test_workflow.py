@@ -113,8 +113,10 @@ def _cells(repo_root):
         "memorisation": len(config["memorisation"]["grid"]),  # one record per trained stack
         # one passive-attack record (all its K) per simulated grid row
         "collaborative": len(config["collaborative"]["grid"]),
-        # one defended-attack record (all its sweep values) per grid row
-        "collaborative_defences": len(config["collaborative_defences"]["grid"]),
+        # one defended-attack record (all its sweep values) per grid row, and one per
+        # participant-level DP variant of each listed DP row
+        "collaborative_defences": len(config["collaborative_defences"]["grid"])
+        + private * len(config["privacy"]["cells"]["collaborative_defences"]),
         # one embedding-attack record (all its batch and vocabulary sizes) per grid row
         "collaborative_embedding": len(config["collaborative_embedding"]["grid"]),
         # one output-defence record per membership row with defences (not in MLflow)

@@ -1,7 +1,9 @@
 # Melis et al. 2019: per grid row, two-party collaborative training at each value of the
 # row's sweep (active alpha, shared fraction, dropout) and the property attack on it ->
-# table (AUC beside utility) and AUC-against-alpha figure.
-COLLABORATIVE_DEFENCES = "results/attacks/collaborative_defences/{dataset}/{variant}"
+# table (AUC beside utility) and AUC-against-alpha figure. The rows listed in
+# privacy.cells.collaborative_defences run again under participant-level DP at every
+# finite epsilon (the {privacy} path level; nodp is the row's own run) -> the DP table.
+COLLABORATIVE_DEFENCES = "results/attacks/collaborative_defences/{dataset}/{variant}/{privacy}"
 
 
 rule simulate_collaborative_defences:
@@ -11,12 +13,12 @@ rule simulate_collaborative_defences:
     output:
         metrics=f"{COLLABORATIVE_DEFENCES}/defended_property.json",
     params:
-        row=row_of("collaborative_defences"),
+        row=private_row("collaborative_defences"),
         seed=config["seed"],
     log:
-        "results/logs/simulate_collaborative_defences/{dataset}/{variant}.log",
+        "results/logs/simulate_collaborative_defences/{dataset}/{variant}/{privacy}.log",
     benchmark:
-        "results/benchmarks/simulate_collaborative_defences/{dataset}/{variant}.tsv"
+        "results/benchmarks/simulate_collaborative_defences/{dataset}/{variant}/{privacy}.tsv"
     conda:
         ENV
     script:
@@ -27,8 +29,11 @@ rule aggregate_collaborative_defences:
     input:
         code=imports_of("aggregate_collaborative_defences.py"),
         metrics=expand_grid(
-            f"{COLLABORATIVE_DEFENCES}/defended_property.json", "collaborative_defences"
+            f"{COLLABORATIVE_DEFENCES}/defended_property.json",
+            "collaborative_defences",
+            privacy="nodp",
         ),
+        private=dp_cells("collaborative_defences", f"{COLLABORATIVE_DEFENCES}/defended_property.json"),
     output:
         **study_outputs("collaborative_defences"),
     log:

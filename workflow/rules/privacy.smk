@@ -1,5 +1,6 @@
 # The DP axis: every privacy variant of the DP cells is trained by the
-# studies' own rules (the {privacy} path level); here each membership variant is audited and
+# studies' own rules (the {privacy} path level; collaborative_defences: participant-level
+# DP); here each membership variant is audited and
 # the axis is aggregated into the trade-off and audit tables and figures. The white-box and
 # black-box audit cells train their own models at every finite epsilon, and the white-box
 # one-run audit trains one model of the white-box cell with many canaries at each.
@@ -140,6 +141,9 @@ rule aggregate_privacy:
             PROPERTY_RECORD,
             dataset=config["property_poisoning"]["dataset"],
             rate=property_rates("pairs"),
+        ),
+        collaborative_defences=dp_cells(
+            "collaborative_defences", f"{COLLABORATIVE_DEFENCES}/defended_property.json"
         ),
     output:
         **study_outputs("privacy"),

@@ -125,7 +125,10 @@ use rule log_membership as log_collaborative with:
 use rule log_membership as log_collaborative_defences with:
     input:
         code=imports_of("log_study.py"),
-        metrics=rules.aggregate_collaborative_defences.input.metrics,
+        metrics=with_dp(
+            rules.aggregate_collaborative_defences.input.metrics,
+            rules.aggregate_collaborative_defences.input.private,
+        ),
         figure=rules.aggregate_collaborative_defences.output.png,
     output:
         STUDIES["collaborative_defences"].receipt,

@@ -13,9 +13,13 @@ otherwise none of it. Each round:
   passive) on a batch that is half property, half not;
 - each upload keeps only its ``share_fraction`` of largest-magnitude entries
   (:mod:`sharing`; 1 shares everything);
-- the adversary observes Δθ_t - Δθ_t^adv (the target's shared update) and, at θ_t,
-  computes shared updates on a batch with the property and one without (Algorithm 3's
-  g_prop and g_nonprop), all following the same protocol.
+- under participant-level DP (:mod:`participant_dp`, Section VIII-D) each upload is then
+  clipped to L2 norm C and the server adds N(0, sigma^2 C^2 I) to their sum;
+- the adversary observes Δθ_t - Δθ_t^adv (the target's shared update, plus the server's
+  noise under DP) and, at θ_t, computes shared updates on a batch with the property and
+  one without (Algorithm 3's g_prop and g_nonprop), all following the same protocol. Under
+  DP it clips them too and adds noise of the published scale sigma C from its own draws,
+  so that the classifier trains on updates distributed as the observed ones.
 
 A random forest on the update features (:mod:`features`) trained on the g_prop / g_nonprop
 pairs scores the observed updates; the AUC is over the rounds. The utility is the final
@@ -34,10 +38,17 @@ from torch.func import functional_call
 
 from leakbench.collaborative.active import adversary_update, new_head
 from leakbench.collaborative.features import normalise_rows, standardise, update_features
+from leakbench.collaborative.participant_dp import (
+    ParticipantDP,
+    clip_update,
+    noise,
+    server_aggregate,
+)
 from leakbench.collaborative.partition import Partition
 from leakbench.collaborative.sharing import share_largest
 from leakbench.collaborative.simulate import apply, observed_update, participant_updates
 from leakbench.metrics import auc
+from leakbench.seeding import derive_seed
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Setting:
         property_share: the fraction of a batch with the property that has it, the rest
             drawn without (Fig. 7: 0.5; 1: the whole batch); the adversary's g_prop batches
             follow it too.
+        dp: participant-level DP's clipping norm and noise multiplier (None: no DP).
     """
 
     rounds: int
@@ -65,6 +77,7 @@ class Setting:
     alpha: float = 0.0
     share_fraction: float = 1.0
     property_share: float = 1.0
+    dp: ParticipantDP | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,10 @@ def _row(update: Mapping[str, Tensor], index: int) -> dict[str, Tensor]:
     return {k: v[index] for k, v in update.items()}
 
 
+def _plus(a: Mapping[str, Tensor], b: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    return {k: a[k] + b[k] for k in a}
+
+
 def run(
     *,
     model: nn.Module,
@@ -119,6 +136,11 @@ def run(
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
     head = new_head(model, key=f"{key}.arch", generator=generator)
+    # DP's noise comes from streams of its own, so a run without DP draws as it always did;
+    # the streams do not depend on epsilon, so every privacy variant of a row draws the same
+    # standard normals scaled by its own sigma C (paired variants, common random numbers).
+    server = torch.Generator().manual_seed(derive_seed(seed, "dp", "server"))
+    simulated = torch.Generator().manual_seed(derive_seed(seed, "dp", "adversary"))
     has_property = rng.permutation(np.arange(s.rounds) % 2 == 0)
     params = {name: v.detach() for name, v in model.named_parameters()}
     adv_prop, adv_nonprop = partition.prop[0], partition.nonprop[0]
@@ -159,7 +181,14 @@ def run(
         target_up, g_prop, g_nonprop = (
             share_largest(_row(honest, i), fraction=s.share_fraction) for i in range(3)
         )
-        after = apply(params=params, update={k: own[k] + target_up[k] for k in params})
+        total = {k: own[k] + target_up[k] for k in params}
+        if s.dp is not None:
+            (own, target_up), total = server_aggregate([own, target_up], dp=s.dp, generator=server)
+            g_prop, g_nonprop = (
+                _plus(clip_update(g, clip=s.dp.clip), noise(g, std=s.dp.std, generator=simulated))
+                for g in (g_prop, g_nonprop)
+            )
+        after = apply(params=params, update=total)
         observed = observed_update(before=params, after=after, own=own, own_weight=1.0)
         observed_rows.append(update_features(observed, max_features=s.max_features))
         train_rows += [update_features(g, max_features=s.max_features) for g in (g_prop, g_nonprop)]

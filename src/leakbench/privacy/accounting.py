@@ -64,13 +64,43 @@ def calibrate(dp: DPConfig, *, records: int, batch_size: int, epochs: int) -> Ca
         ConfigError: from :class:`DPConfig`, for an infinite epsilon (no DP to calibrate).
         ValueError: from Opacus, if the budget needs a noise multiplier above 1e6.
     """
+    per_epoch = math.ceil(records / batch_size)
+    return _calibration(dp, sample_rate=1.0 / per_epoch, steps=epochs * per_epoch)
+
+
+@functools.lru_cache(maxsize=64)
+def calibrate_rounds(dp: DPConfig, *, rounds: int) -> Calibration:
+    """The smallest noise multiplier sigma (Opacus's search, as :func:`calibrate`) that keeps
+    ``rounds`` rounds of participant-level DP within ``dp``'s (epsilon, delta): every
+    participant takes part in every round (sampling rate q = 1), its update is clipped to
+    L2 norm C and the server adds N(0, sigma^2 C^2) to the sum (McMahan et al. 2018,
+    "Learning differentially private recurrent language models", Algorithm 1 with q = 1;
+    the defence Melis et al. 2019 try in Section VIII-D).
+
+    Each round is the Gaussian mechanism of sensitivity C, whose Renyi DP at order a is
+    a / (2 sigma^2) (Mironov 2017, Proposition 7); T rounds compose to
+    RDP_T(a) = T a / (2 sigma^2) (Proposition 1), and the accountant converts it to
+    epsilon(delta) = min_a [RDP_T(a) + log((a - 1) / a) - (log delta + log a) / (a - 1)]
+    (Balle et al. 2020, Theorem 21; Opacus's ``rdp`` accountant over its orders). With
+    ``dp.accountant == "prv"`` the PRV accountant does the composition instead.
+
+    Raises:
+        ConfigError: from :class:`DPConfig`; ValueError: for an infinite epsilon or
+            ``rounds`` < 1.
+    """
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"calibrate_rounds: rounds {rounds!r} is not allowed; allowed: >= 1")
+    return _calibration(dp, sample_rate=1.0, steps=rounds)
+
+
+def _calibration(dp: DPConfig, *, sample_rate: float, steps: int) -> Calibration:
+    """sigma from Opacus's search for ``steps`` steps at ``sample_rate``, and the epsilon
+    its accountant reports for it."""
     from opacus.accountants import create_accountant
     from opacus.accountants.utils import get_noise_multiplier
 
     if not dp.private:
         raise ValueError("calibrate: epsilon = inf needs no noise; train without DP instead")
-    per_epoch = math.ceil(records / batch_size)
-    sample_rate, steps = 1.0 / per_epoch, epochs * per_epoch
     sigma = get_noise_multiplier(
         target_epsilon=dp.epsilon,
         target_delta=dp.delta,

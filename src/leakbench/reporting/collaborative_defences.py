@@ -1,8 +1,9 @@
-"""Table and figure of the collaborative defences and active-attack study (Melis et al.
-2019, Fig. 7 and Tables V and VII)."""
+"""Tables and figure of the collaborative defences and active-attack study (Melis et al.
+2019, Fig. 7, Tables V and VII, and Section VIII-D's participant-level DP)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,10 +12,24 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from leakbench.names import parse_variant_label
 from leakbench.reporting.figures import PANEL_INCHES, STYLE
 from leakbench.reporting.records import MetricsRecord, RecordError
 
 ALPHA = "alpha"
+DP_COLUMNS = (
+    "dataset",
+    "variant",
+    "sweep",
+    "value",
+    "epsilon",
+    "accountant_epsilon",
+    "noise_multiplier",
+    "clip_norm",
+    "rounds",
+    "auc",
+    "accuracy",
+)
 
 
 def _values(record: MetricsRecord) -> list[str]:
@@ -49,6 +64,38 @@ def sweep_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def dp_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
+    """Participant-level DP (Melis et al. 2019, Section VIII-D): one row per (DP cell, sweep
+    value, privacy variant), the target epsilon (inf: the row's non-private run), the
+    epsilon the accountant reports for the noise multiplier sigma at q = 1 over ``rounds``
+    rounds, sigma, the clipping norm C, the attack's AUC and the joint model's main-task test
+    accuracy. Sorted by cell and value, epsilon from inf down; no records, no rows."""
+    rows = []
+    for r in records:
+        dp = r.metrics.get("dp")
+        for value in _values(r):
+            rows.append(
+                {
+                    "dataset": r.dataset,
+                    "variant": parse_variant_label(r.variant)[0],
+                    "sweep": r.grid["sweep"],
+                    "value": float(value),
+                    "epsilon": math.inf if dp is None else float(dp["target_epsilon"]),
+                    "accountant_epsilon": math.nan if dp is None else round(dp["epsilon"], 4),
+                    "noise_multiplier": 0.0 if dp is None else round(dp["noise_multiplier"], 4),
+                    "clip_norm": math.nan if dp is None else float(dp["max_grad_norm"]),
+                    "rounds": int(r.grid["rounds"]),
+                    "auc": round(r.metrics["auc"][value], 4),
+                    "accuracy": round(r.metrics["accuracy"][value], 4),
+                }
+            )
+    table = pd.DataFrame(rows, columns=list(DP_COLUMNS))
+    order = ["dataset", "variant", "value", "epsilon"]
+    return table.sort_values(order, ascending=[True, True, True, False], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 Built from the metrics records of every privacy variant of the DP cells: membership
 attack records (AUC, TPR at 1% FPR, target test accuracy), property-poisoning attack
-records (attack accuracy at each poisoning rate, clean test accuracy) and the audit
-records (accountant epsilon against the empirical lower bound).
+records (attack accuracy at each poisoning rate, clean test accuracy), collaborative
+learning's participant-level DP records (property attack AUC, joint model's test accuracy)
+and the audit records (accountant epsilon against the empirical lower bound).
 """
 
 from __future__ import annotations
@@ -113,10 +114,13 @@ def tradeoff_table(
     membership: Iterable[MetricsRecord],
     audits: Iterable[MetricsRecord],
     property_poisoning: Iterable[MetricsRecord],
+    collaborative: Iterable[MetricsRecord],
 ) -> pd.DataFrame:
     """One row per (study, cell, epsilon, attack, poisoning rate): attack performance and the
     target's test accuracy. The membership rows take the accountant's epsilon from the
-    audit of the same variant; the property rows from their own records."""
+    audit of the same variant; the property and collaborative rows from their own records.
+    A collaborative row's cell is ``<variant>/<sweep><value>`` (one per sweep value), its
+    AUC the batch-property attack's and its test accuracy the joint model's."""
     spent = {
         (r.dataset, _cell(r), _epsilon(r.grid.get("privacy"))): _number(
             r.value("metrics", "accountant_epsilon")
@@ -157,6 +161,25 @@ def tradeoff_table(
                 "test_accuracy": float(r.value("metrics", "clean_test_accuracy")),
             }
         )
+    for r in collaborative:
+        dp = r.metrics.get("dp")
+        variant, sweep = parse_variant_label(r.variant)[0], r.value("grid", "sweep")
+        for value, auc in r.value("metrics", "auc").items():
+            rows.append(
+                {
+                    "study": r.study,
+                    "dataset": r.dataset,
+                    "cell": f"{variant}/{sweep}{float(value):g}",
+                    "epsilon": _epsilon(r.grid.get("privacy")),
+                    "accountant_epsilon": math.nan if dp is None else float(dp["epsilon"]),
+                    "attack": r.attack,
+                    "poison_rate": math.nan,
+                    "auc": float(auc),
+                    "tpr_at_fpr_0.01": math.nan,
+                    "attack_accuracy": math.nan,
+                    "test_accuracy": float(r.value("metrics", "accuracy")[value]),
+                }
+            )
     if not rows:
         raise RecordError("dp_tradeoff: no records; expected at least one")
     table = pd.DataFrame(rows, columns=list(TRADEOFF_COLUMNS))
@@ -195,7 +218,8 @@ def _epsilon_axis(ax: Any, finite: list[float]) -> None:
 def tradeoff_figure(*, table: pd.DataFrame) -> Figure:
     """One panel per (study, dataset, cell): attack performance and test accuracy against
     epsilon. Membership: AUC and TPR at 1% FPR of each attack; poisoning: attack accuracy at
-    each poisoning rate. Test accuracy is black; chance is dashed."""
+    each poisoning rate; collaborative learning: the property attack's AUC. Test accuracy
+    is black; chance is dashed."""
     if table.empty:
         raise RecordError("dp_tradeoff: no rows to plot")
     panels = list(table[["study", "dataset", "cell"]].drop_duplicates().itertuples(index=False))
@@ -213,9 +237,12 @@ def tradeoff_figure(*, table: pd.DataFrame) -> Figure:
                 for attack, part in rows.groupby("attack", sort=True):
                     lines.append((f"{attack} AUC", part, "auc", "o-"))
                     lines.append((f"{attack} TPR@1%FPR", part, "tpr_at_fpr_0.01", "s:"))
-            else:
+            elif study == "property_poisoning":
                 for rate, part in rows.groupby("poison_rate", sort=True):
                     lines.append((f"p={rate:g}", part, "attack_accuracy", "o-"))
+            else:
+                for attack, part in rows.groupby("attack", sort=True):
+                    lines.append((f"{attack} AUC", part, "auc", "o-"))
             for i, (name, part, column, style) in enumerate(lines):
                 part = part.sort_values("epsilon")
                 x = _positions(part.epsilon.to_numpy(dtype=float), finite)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from leakbench.data.pool import Pool
+from leakbench.names import variant_label
+from leakbench.privacy import row_epsilon
 from leakbench.reporting.records import MetricsRecord
 from leakbench.seeding import configure_torch, derive_seed
 from leakbench.steps.context import Files, Job
@@ -16,7 +18,8 @@ def run_grid_row(
     *, job: Job, files: Files, study: str, attack: str, run: Callable[..., dict[str, Any]]
 ) -> None:
     """Run the job's grid row on input ``pool`` and write its metrics record (output
-    ``metrics``).
+    ``metrics``). A row with a privacy variant's DP settings (``privacy``) is recorded as
+    ``<variant>.eps<epsilon>``, with the seed of its non-private run.
 
     Args:
         study: the study's name (seed derivation, the record, the error keys).
@@ -28,6 +31,7 @@ def run_grid_row(
     configure_torch()
     dataset, variant = job.wildcard("dataset"), job.wildcard("variant")
     seed = derive_seed(job.config_seed, study, dataset, variant)
+    label = variant_label(variant, row_epsilon(job.row))
     metrics = run(
         pool=Pool.load(files.input("pool")),
         row=job.row,
@@ -37,9 +41,9 @@ def run_grid_row(
     MetricsRecord.build(
         study=study,
         dataset=dataset,
-        variant=variant,
+        variant=label,
         attack=attack,
-        grid=dict(job.row),
+        grid={**job.row, "variant": label},
         seeds={"config": job.config_seed, "row": seed},
         metrics=metrics,
     ).write(files.output("metrics"))

@@ -29,16 +29,17 @@ def aggregate(*, files: Files) -> None:
     summary
     ``{"audit": {dataset/cell: {epsilon: [accountant, lower bound]}}, "tradeoff": ...}``,
     from the records of the inputs ``membership``, ``audits``, ``property_poisoning``,
-    ``whitebox``, ``blackbox`` and ``one_run``; each white-box auditor is a cell
-    ``<dataset>/whitebox-<auditor>`` of the summary's ``audit``, the black-box audit the
-    cell ``<dataset>/blackbox`` and the white-box one-run audit ``<dataset>/one_run``, with
-    the ceiling and optimal-test bound beside the bound."""
+    ``collaborative_defences``, ``whitebox``, ``blackbox`` and ``one_run``; each white-box
+    auditor is a cell ``<dataset>/whitebox-<auditor>`` of the summary's ``audit``, the
+    black-box audit the cell ``<dataset>/blackbox`` and the white-box one-run audit
+    ``<dataset>/one_run``, with the ceiling and optimal-test bound beside the bound."""
     audit_records = load_records(paths=files.input_list("audits"))
     audited = audit_table(records=audit_records)
     tradeoff = tradeoff_table(
         membership=load_records(paths=files.input_list("membership")),
         audits=audit_records,
         property_poisoning=load_records(paths=files.input_list("property_poisoning")),
+        collaborative=load_records(paths=files.input_list("collaborative_defences")),
     )
     write_table_csv(table=tradeoff, path=files.output("csv"))
     write_table_md(table=tradeoff, path=files.output("md"))
@@ -88,7 +89,7 @@ def aggregate(*, files: Files) -> None:
         if row.study == "property_poisoning":
             parts.append(f"p{row.poison_rate:g}")
         key = "/".join(parts)
-        value = row.auc if row.study == "membership" else row.attack_accuracy
+        value = row.attack_accuracy if row.study == "property_poisoning" else row.auc
         summary["tradeoff"].setdefault(key, {})[f"{row.epsilon:g}"] = round(value, 4)
     write_json(files.output("summary"), summary)
     save_figure(figure=tradeoff_figure(table=tradeoff), stem=files.stem("png"))

@@ -7,6 +7,13 @@ A row sweeps one knob: ``alpha`` (the active adversary's multi-task weight, Fig.
 ``share_fraction`` (the fraction of largest-magnitude update entries shared, Table V) or
 ``dropout`` (the joint model's dropout probability, Table VII). Every value of a row
 starts from the same split, initial model and round draws, so the sweep is paired.
+
+The study takes leakbench's DP axis (``privacy.cells.collaborative_defences``): a listed
+row runs again at every finite epsilon under participant-level DP (Section VIII-D;
+:mod:`leakbench.collaborative.participant_dp`), each update clipped to
+``privacy.max_grad_norm`` and the noise multiplier calibrated by
+:func:`leakbench.privacy.accounting.calibrate_rounds` (q = 1, T = ``rounds``). Its
+privacy variants share the row's seeds, so the non-private run is their paired baseline.
 """
 
 from __future__ import annotations
@@ -20,11 +27,14 @@ import torch
 
 from leakbench.collaborative.active import check_alpha
 from leakbench.collaborative.defended import Setting, run
+from leakbench.collaborative.participant_dp import ParticipantDP
 from leakbench.collaborative.partition import pearson, split, task_labels
 from leakbench.collaborative.sharing import check_fraction
 from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
 from leakbench.models import build_model, get_architecture
+from leakbench.privacy.accounting import Calibration, calibrate_rounds
+from leakbench.privacy.settings import DPConfig
 from leakbench.seeding import derive_seed
 from leakbench.studies import collaborative
 
@@ -99,13 +109,36 @@ def check_row(
     collaborative.check_row(passive, key=key, num_classes=num_classes, properties=properties)
 
 
+def participant_dp(row: Mapping[str, Any]) -> tuple[ParticipantDP, Calibration] | None:
+    """The participant-level DP of a row with ``privacy`` settings (a DP variant of the
+    axis): clipping norm C = ``privacy.max_grad_norm`` and the noise multiplier that spends
+    the target epsilon over the row's ``rounds`` at q = 1, with its calibration; None
+    without ``privacy``.
+
+    Raises:
+        ConfigError: naming the ``privacy`` key, its value and what is allowed.
+    """
+    settings = row.get("privacy")
+    if not settings:
+        return None
+    dp = DPConfig.from_mapping(settings)
+    if not dp.private:
+        return None
+    calibration = calibrate_rounds(dp, rounds=row["rounds"])
+    clip = ParticipantDP(clip=dp.max_grad_norm, noise_multiplier=calibration.noise_multiplier)
+    return clip, calibration
+
+
 def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[str, Any]:
     """The row's metrics: per sweep value the attack's AUC and the joint model's test
-    accuracy, the task-property correlation and the property's record count.
+    accuracy, the task-property correlation and the property's record count; under a DP
+    variant also ``dp``, the calibration (noise multiplier, the accountant's epsilon ...).
 
     Raises :class:`ConfigError` (naming ``key``) before any training if the pool has
-    fewer records than ``records + test_records``, or the data do not fit the row.
+    fewer records than ``records + test_records``, the data do not fit the row, or the
+    privacy settings are refused.
     """
+    private = participant_dp(row)
     wanted = row["records"] + row["test_records"]
     if wanted > len(pool):
         raise ConfigError(
@@ -153,6 +186,7 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
             alpha=value if row["sweep"] == Sweep.ALPHA else 0.0,
             share_fraction=value if row["sweep"] == Sweep.SHARE_FRACTION else 1.0,
             property_share=row["property_share"],
+            dp=None if private is None else private[0],
         )
         outcome = run(
             model=model,
@@ -165,9 +199,12 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
         )
         aucs[value_name(value)] = outcome.auc
         accuracies[value_name(value)] = outcome.accuracy
-    return {
+    metrics = {
         "auc": aucs,
         "accuracy": accuracies,
         "correlation": pearson(labels[chosen], prop[chosen]),
         "property_records": int(prop[chosen].sum()),
     }
+    if private is not None:
+        metrics["dp"] = private[1].as_dict()
+    return metrics

@@ -9,7 +9,7 @@ SPEC = StudySpec(
     name="privacy",
     description="DP-SGD variants: leakage and utility against epsilon; empirical DP audit",
     reference="Abadi et al. 2016; Jagielski et al. 2020; Nasr et al. 2021; "
-    "Mahloujifar et al. 2022, section I",
+    "Mahloujifar et al. 2022, section I; Melis et al. 2019, section VIII-D",
     schema="privacy.schema.yaml",
     rules="privacy.smk",
     category="Differential privacy",
@@ -34,5 +34,5 @@ SPEC = StudySpec(
     ),
     experiment="leakbench-privacy",
     artifacts=("results/audit",),
-    requires=("membership", "property_poisoning"),
+    requires=("collaborative_defences", "membership", "property_poisoning"),
 )
