@@ -190,6 +190,7 @@ def _check_collaborative(study: Mapping[str, Any]) -> None:
             key=f"collaborative.grid.{i}",
             num_classes=spec.num_classes,
             properties=spec.properties,
+            vocabulary=spec.vocabulary,
         )
 
 
@@ -206,6 +207,7 @@ def _check_collaborative_defences(study: Mapping[str, Any]) -> None:
             key=f"collaborative_defences.grid.{i}",
             num_classes=spec.num_classes,
             properties=spec.properties,
+            vocabulary=spec.vocabulary,
         )
 
 
