@@ -180,3 +180,21 @@ def test_config_validation_refuses_a_text_cnn_on_records_that_are_not_token_ids(
     rows[i]["dataset"] = "mnist5k"  # images: the model does not build
     with pytest.raises(ConfigError, match=re.escape(f"collaborative.grid.{i}.input_shape")):
         check_names(validate_schema(config, schema))
+
+
+def test_config_validation_refuses_the_active_attack_on_a_text_cnn(repo_root):
+    schema = load_schema(repo_root / "workflow/schemas/config.schema.yaml")
+    config = read_yaml(repo_root / "config/config.yaml")
+    rows = config["collaborative_defences"]["grid"]
+    i = next(i for i, row in enumerate(rows) if row["arch"] == "textcnn")
+    rows[i].update(sweep="alpha", values=[0, 0.5])
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            f"collaborative_defences.grid.{i}.arch: TextCNN is not allowed for the active "
+            "attack; allowed: an architecture that is an nn.Sequential ending in nn.Linear"
+        ),
+    ):
+        check_names(validate_schema(config, schema))
+    rows[i].update(values=[0])  # passive only: no head needed
+    check_names(validate_schema(config, schema))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from leakbench.collaborative.active import check_alpha
+from leakbench.collaborative.active import check_alpha, output_layer
 from leakbench.collaborative.defended import Setting, run
 from leakbench.collaborative.partition import pearson, split, task_labels
 from leakbench.collaborative.sharing import check_fraction
@@ -106,6 +106,24 @@ def check_row(
     collaborative.check_row(
         passive, key=key, num_classes=num_classes, properties=properties, vocabulary=vocabulary
     )
+
+
+def check_model(
+    row: Mapping[str, Any], *, key: str, input_shape: tuple[int, ...], num_classes: int
+) -> None:
+    """An active row (an alpha sweep with a value above 0) builds its model and checks that
+    a property head attaches to it (:func:`active.output_layer`); a passive adversary needs
+    none.
+
+    Raises:
+        ConfigError: naming ``key``'s ``arch``, the model and the allowed architectures.
+    """
+    if row["sweep"] != Sweep.ALPHA or not any(v > 0 for v in row["values"]):
+        return
+    model = build_model(
+        row["arch"], input_shape=input_shape, num_classes=num_classes, **row["arch_params"]
+    )
+    output_layer(model, key=f"{key}.arch")
 
 
 def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[str, Any]:
