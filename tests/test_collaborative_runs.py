@@ -81,14 +81,14 @@ def test_whole_run_auc_is_the_auc_of_mean_scores_by_hand():
 def test_held_out_records_lie_outside_the_row_and_carry_main_task_labels():
     pool = _pool(n=10)
     chosen = np.arange(8)
-    x, y = held_out(pool=pool, row={"test_records": 5, "task": "parity"}, chosen=chosen, seed=0)
+    parity, label = {"arch": "mlp", "task": "parity"}, {"arch": "mlp", "task": "label"}
+    x, y = held_out(pool=pool, row={**parity, "test_records": 5}, chosen=chosen, seed=0)
     assert torch.equal(x, torch.from_numpy(pool.x[8:])) and y.tolist() == (pool.y[8:] % 2).tolist()
-    one = held_out(pool=pool, row={"test_records": 1, "task": "label"}, chosen=chosen, seed=0)
+    one = held_out(pool=pool, row={**label, "test_records": 1}, chosen=chosen, seed=0)
     assert one[1].tolist()[0] in pool.y[8:].tolist() and len(one[1]) == 1
-    assert held_out(pool=pool, row={"test_records": 5, "task": "label"}, chosen=np.arange(10),
-                    seed=0) is None  # fmt: skip
-    assert held_out(pool=pool, row={"test_records": 0, "task": "label"}, chosen=chosen,
-                    seed=0) is None  # fmt: skip
+    every = np.arange(10)
+    assert held_out(pool=pool, row={**label, "test_records": 5}, chosen=every, seed=0) is None
+    assert held_out(pool=pool, row={**label, "test_records": 0}, chosen=chosen, seed=0) is None
 
 
 def test_task_accuracy_counts_argmax_hits():

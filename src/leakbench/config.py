@@ -190,23 +190,27 @@ def _check_collaborative(study: Mapping[str, Any]) -> None:
             key=f"collaborative.grid.{i}",
             num_classes=spec.num_classes,
             properties=spec.properties,
+            vocabulary=spec.vocabulary,
         )
 
 
 def _check_collaborative_defences(study: Mapping[str, Any]) -> None:
     from leakbench.data.registry import DATASETS
-    from leakbench.studies.collaborative_defences import check_row
+    from leakbench.studies.collaborative_defences import check_model, check_row
 
     # Rows train through the collaborative simulation, not the stacked trainer's settings.
     _check_trained_grid("collaborative_defences", study["grid"], train_settings=False)
     for i, row in enumerate(study["grid"]):
         spec = DATASETS[row["dataset"]]
+        key = f"collaborative_defences.grid.{i}"
         check_row(
             row,
-            key=f"collaborative_defences.grid.{i}",
+            key=key,
             num_classes=spec.num_classes,
             properties=spec.properties,
+            vocabulary=spec.vocabulary,
         )
+        check_model(row, key=key, input_shape=spec.input_shape, num_classes=spec.num_classes)
 
 
 def _check_collaborative_embedding(study: Mapping[str, Any]) -> None:

@@ -39,6 +39,12 @@ def check_alpha(alpha: float, *, key: str) -> float:
     return float(alpha)
 
 
+def carries_head(model: nn.Module) -> bool:
+    """Whether ``model`` has the output layer a property head attaches to
+    (:func:`output_layer`)."""
+    return isinstance(model, nn.Sequential) and isinstance(model[-1], nn.Linear)
+
+
 def output_layer(model: nn.Module, *, key: str) -> tuple[str, nn.Linear]:
     """The name and module of ``model``'s output layer: the last module of an
     ``nn.Sequential`` that ends in ``nn.Linear`` (the registry's mlp and logreg).
@@ -46,7 +52,7 @@ def output_layer(model: nn.Module, *, key: str) -> tuple[str, nn.Linear]:
     Raises:
         ConfigError: naming ``key`` if the model has no such layer.
     """
-    if isinstance(model, nn.Sequential) and isinstance(model[-1], nn.Linear):
+    if carries_head(model):
         return list(model._modules)[-1], model[-1]
     raise ConfigError(
         f"{key}: {type(model).__name__} is not allowed for the active attack; allowed: an "

@@ -10,7 +10,9 @@ otherwise none of it. Each round:
 - the target uploads -lr ∇L(b; θ_t) on its batch (with dropout when the model has it:
   Table VII adds dropout to the joint model, so every participant trains with it);
 - the adversary uploads the update of its multi-task loss (:mod:`active`; alpha = 0 is
-  passive) on a batch that is half property, half not;
+  passive) on a batch that is half property, half not; a passive adversary whose model has
+  no output layer a head attaches to (the text CNN) uploads its plain update -lr ∇L on that
+  batch, which is the multi-task update at alpha = 0;
 - each upload keeps only its ``share_fraction`` of largest-magnitude entries
   (:mod:`sharing`; 1 shares everything);
 - under participant-level DP (:mod:`participant_dp`, Section VIII-D) each upload is then
@@ -36,7 +38,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from leakbench.collaborative.active import adversary_update, new_head
+from leakbench.collaborative.active import adversary_update, carries_head, new_head
 from leakbench.collaborative.features import normalise_rows, standardise, update_features
 from leakbench.collaborative.participant_dp import (
     ParticipantDP,
@@ -135,7 +137,8 @@ def run(
     s = setting
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    head = new_head(model, key=f"{key}.arch", generator=generator)
+    passive_headless = s.alpha == 0 and not carries_head(model)
+    head = None if passive_headless else new_head(model, key=f"{key}.arch", generator=generator)
     # DP's noise comes from streams of its own, so a run without DP draws as it always did;
     # the streams do not depend on epsilon, so every privacy variant of a row draws the same
     # standard normals scaled by its own sigma C (paired variants, common random numbers).
@@ -166,17 +169,23 @@ def run(
         index = torch.from_numpy(index.reshape(3, 1, s.batch_size))
         honest = participant_updates(model=model, params=params, x=x[index], y=y[index], lr=s.lr)
         mixed = torch.from_numpy(batch(adv_prop, adv_nonprop, s.batch_size // 2))
-        own, head = adversary_update(
-            model=model,
-            params=params,
-            head=head,
-            x=x[mixed],
-            y=y[mixed],
-            p=p[mixed],
-            alpha=s.alpha,
-            lr=s.lr,
-            key=f"{key}.arch",
-        )
+        if head is None:
+            plain = participant_updates(
+                model=model, params=params, x=x[mixed][None, None], y=y[mixed][None, None], lr=s.lr
+            )
+            own = _row(plain, 0)
+        else:
+            own, head = adversary_update(
+                model=model,
+                params=params,
+                head=head,
+                x=x[mixed],
+                y=y[mixed],
+                p=p[mixed],
+                alpha=s.alpha,
+                lr=s.lr,
+                key=f"{key}.arch",
+            )
         own = share_largest(own, fraction=s.share_fraction)
         target_up, g_prop, g_nonprop = (
             share_largest(_row(honest, i), fraction=s.share_fraction) for i in range(3)

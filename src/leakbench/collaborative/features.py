@@ -5,7 +5,9 @@ non-overlapping regions. Following the brief's account of their released code, t
 features are the absolute values of the weight tensors' updates (biases left out), each
 tensor larger than ``max_features`` max-pooled over non-overlapping windows of its
 flattened values; the rows are then L2-normalised and standardised with the training
-rows' mean and standard deviation.
+rows' mean and standard deviation. An embedding matrix ``[vocab, embed_dim]`` is a weight
+tensor like any other: its pooled windows are blocks of consecutive token rows, of which
+only the batch's words' rows are non-zero (:mod:`leakbench.studies.collaborative_tokens`).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from leakbench.errors import ConfigError, UnknownNameError
 from leakbench.models import build_model
 from leakbench.seeding import derive_seed
 from leakbench.studies.collaborative_runs import check_schedule, held_out, run_k
+from leakbench.studies.collaborative_tokens import check_ids, check_tokens, records
 
 STUDY = "collaborative"
 ATTACK = "passive_property"
@@ -61,9 +62,15 @@ def property_classes(row: Mapping[str, Any]) -> list[int]:
 
 
 def check_row(
-    row: Mapping[str, Any], *, key: str, num_classes: int, properties: tuple[str, ...]
+    row: Mapping[str, Any],
+    *,
+    key: str,
+    num_classes: int,
+    properties: tuple[str, ...],
+    vocabulary: int = 0,
 ) -> None:
-    """The checks a row's settings allow before its data are read.
+    """The checks a row's settings allow before its data are read (``vocabulary``: the
+    data set's, 0 when its records are not token ids).
 
     Raises:
         ConfigError: naming the key, the value and the allowed values: an unknown
@@ -71,8 +78,11 @@ def check_row(
             set does not carry, a property class outside its classes (it matches no
             record), more participants than rounds' batches of the row's records, a
             fraction outside (0, 1], a window outside the rounds, a join round outside
-            them (:func:`collaborative_runs.check_schedule`).
+            them (:func:`collaborative_runs.check_schedule`), a token model on data that
+            are not token ids or with a vocabulary smaller than the data's
+            (:func:`collaborative_tokens.check_tokens`).
     """
+    check_tokens(row, key=key, vocabulary=vocabulary)
     algorithm = parse_algorithm(row["algorithm"], key=f"{key}.algorithm")
     for k in row["participants"]:
         if k < 2:
@@ -122,7 +132,8 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
     chosen = np.sort(rng.choice(len(pool), size=min(row["records"], len(pool)), replace=False))
     labels = task_labels(pool.y[chosen], row["task"])
     prop = has_property(pool, row, key=key)[chosen]
-    x, y = torch.from_numpy(pool.x[chosen]), torch.from_numpy(labels)
+    check_ids(pool.x[chosen], row, key=key)
+    x, y = records(pool.x[chosen], arch=row["arch"]), torch.from_numpy(labels)
     test = held_out(pool=pool, row=row, chosen=chosen, seed=derive_seed(seed, "test"))
     partitions = {
         k: split(

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from leakbench.collaborative.active import check_alpha
+from leakbench.collaborative.active import check_alpha, output_layer
 from leakbench.collaborative.defended import Setting, run
 from leakbench.collaborative.participant_dp import ParticipantDP
 from leakbench.collaborative.partition import pearson, split, task_labels
@@ -37,6 +37,7 @@ from leakbench.privacy.accounting import Calibration, calibrate_rounds
 from leakbench.privacy.settings import DPConfig
 from leakbench.seeding import derive_seed
 from leakbench.studies import collaborative
+from leakbench.studies.collaborative_tokens import check_ids, records
 
 STUDY = "collaborative_defences"
 ATTACK = "defended_property"
@@ -76,13 +77,19 @@ def check_value(sweep: str, value: float, *, key: str) -> float:
 
 
 def check_row(
-    row: Mapping[str, Any], *, key: str, num_classes: int, properties: tuple[str, ...]
+    row: Mapping[str, Any],
+    *,
+    key: str,
+    num_classes: int,
+    properties: tuple[str, ...],
+    vocabulary: int = 0,
 ) -> None:
     """The checks a row's settings allow before its data are read: each sweep value in
     its range (:func:`check_value`), an architecture with a dropout parameter and no
     ``dropout`` in ``arch_params`` in a dropout sweep,
-    and the passive study's checks of the property and the record count at two
-    participants (:func:`leakbench.studies.collaborative.check_row`).
+    and the passive study's checks of the property, the record count at two
+    participants and a token model's data and vocabulary (``vocabulary``: the data set's,
+    0 when its records are not token ids; :func:`leakbench.studies.collaborative.check_row`).
 
     Raises:
         ConfigError: naming the key, the value and the allowed values.
@@ -106,7 +113,27 @@ def check_row(
         "local_steps": 1,
         "fractions": [],
     }
-    collaborative.check_row(passive, key=key, num_classes=num_classes, properties=properties)
+    collaborative.check_row(
+        passive, key=key, num_classes=num_classes, properties=properties, vocabulary=vocabulary
+    )
+
+
+def check_model(
+    row: Mapping[str, Any], *, key: str, input_shape: tuple[int, ...], num_classes: int
+) -> None:
+    """An active row (an alpha sweep with a value above 0) builds its model and checks that
+    a property head attaches to it (:func:`active.output_layer`); a passive adversary needs
+    none.
+
+    Raises:
+        ConfigError: naming ``key``'s ``arch``, the model and the allowed architectures.
+    """
+    if row["sweep"] != Sweep.ALPHA or not any(v > 0 for v in row["values"]):
+        return
+    model = build_model(
+        row["arch"], input_shape=input_shape, num_classes=num_classes, **row["arch_params"]
+    )
+    output_layer(model, key=f"{key}.arch")
 
 
 def participant_dp(row: Mapping[str, Any]) -> tuple[ParticipantDP, Calibration] | None:
@@ -152,12 +179,13 @@ def run_row(*, pool: Pool, row: Mapping[str, Any], seed: int, key: str) -> dict[
     chosen, held_out = np.sort(order[: row["records"]]), np.sort(order[row["records"] : wanted])
     labels = task_labels(pool.y, row["task"])
     prop = collaborative.has_property(pool, row, key=key)
+    check_ids(pool.x[order[:wanted]], row, key=key)
     data = (
-        torch.from_numpy(pool.x[chosen]),
+        records(pool.x[chosen], arch=row["arch"]),
         torch.from_numpy(labels[chosen]),
         torch.from_numpy(prop[chosen].astype(np.int64)),
     )
-    test = (torch.from_numpy(pool.x[held_out]), torch.from_numpy(labels[held_out]))
+    test = (records(pool.x[held_out], arch=row["arch"]), torch.from_numpy(labels[held_out]))
     partition = split(
         has_property=prop[chosen],
         participants=2,

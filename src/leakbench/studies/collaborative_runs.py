@@ -29,6 +29,7 @@ from leakbench.data.pool import Pool
 from leakbench.errors import ConfigError
 from leakbench.metrics import auc
 from leakbench.seeding import derive_seed
+from leakbench.studies.collaborative_tokens import records
 
 DIGITS = 4
 
@@ -66,7 +67,7 @@ def held_out(
     rng = np.random.default_rng(seed)
     test = np.sort(rng.choice(rest, size=min(row["test_records"], rest.size), replace=False))
     labels = task_labels(pool.y[test], row["task"])
-    return torch.from_numpy(pool.x[test]), torch.from_numpy(labels)
+    return records(pool.x[test], arch=row["arch"]), torch.from_numpy(labels)
 
 
 def _schedule(row: Mapping[str, Any], *, count: int) -> Schedule | None:
