@@ -227,29 +227,65 @@ def _lambda(encoding: Mapping[str, Any], name: str) -> float:
 def train(
     *, pool: Pool, split: Split, row: Mapping[str, Any], study: Mapping[str, Any], seed: int
 ) -> StackedModels:
-    """Train the stack of :func:`stack_data`: the correlation term covers the most
+    """Train the models of :func:`stack_data`, one stack per row count (models of one
+    count take the same steps; in one stack every model would be computed until the
+    longest ends), and return them in slot order. The correlation term covers the most
     images any correlated-value encoding hides, the sign term the most any sign encoding
-    hides (each model weighs them by its own lambdas, 0 for the others)."""
+    hides (each model weighs them by its own lambdas; a stack whose lambdas are all 0
+    trains without the term)."""
     data = stack_data(pool=pool, split=split, row=row, study=study, seed=seed)
     sizes = _sizes(row, pool, split)
     pixels_train = secret.quantise(pool.x[split.train])
-    n_values = _largest(study, "correlation", sizes)
-    n_bits = _largest(study, "sign", sizes)
-    return train_stacked(
-        arch=row["arch"],
-        arch_params=row["arch_params"],
-        x=data.x,
-        y=data.y,
-        num_classes=pool.num_classes,
-        keep=data.keep,
-        seeds=data.seeds,
-        config=TrainConfig.from_row(row),
-        hooks=malicious_hooks(
-            lambdas_c=data.lambdas_c,
-            lambdas_s=data.lambdas_s,
-            values=pixels_train[:n_values].reshape(-1).astype(np.float32),
-            bits=secret.to_bits(pixels_train[:n_bits]),
-        ),
+    values = pixels_train[: _largest(study, "correlation", sizes)].reshape(-1)
+    bits = secret.to_bits(pixels_train[: _largest(study, "sign", sizes)])
+    counts = data.keep.sum(axis=1)
+    parts = []
+    for count in np.unique(counts):
+        group = np.flatnonzero(counts == count)
+        lam_c = [data.lambdas_c[k] for k in group]
+        lam_s = [data.lambdas_s[k] for k in group]
+        hooks = None
+        if any(lam_c) or any(lam_s):
+            hooks = malicious_hooks(
+                lambdas_c=lam_c, lambdas_s=lam_s, values=values.astype(np.float32), bits=bits
+            )
+        trained = train_stacked(
+            arch=row["arch"],
+            arch_params=row["arch_params"],
+            x=data.x,
+            y=data.y,
+            num_classes=pool.num_classes,
+            keep=data.keep[group],
+            seeds=[data.seeds[k] for k in group],
+            config=TrainConfig.from_row(row),
+            hooks=hooks,
+        )
+        parts.append((group, trained))
+    return _in_slots(parts, count=len(counts))
+
+
+def _in_slots(parts: Sequence[tuple[np.ndarray, StackedModels]], count: int) -> StackedModels:
+    """One stack of ``count`` models from stacks whose models belong at the slots
+    ``group`` (each pair ``(group, models)``)."""
+    first = parts[0][1]
+    params = {
+        name: torch.empty((count, *value.shape[1:]), dtype=value.dtype)
+        for name, value in first.params.items()
+    }
+    seeds = [0] * count
+    for group, models in parts:
+        index = torch.as_tensor(group)
+        for name, value in models.params.items():
+            params[name][index] = value
+        for k, s in zip(group, models.seeds, strict=True):
+            seeds[int(k)] = s
+    return StackedModels(
+        arch=first.arch,
+        arch_params=first.arch_params,
+        input_shape=first.input_shape,
+        num_classes=first.num_classes,
+        seeds=tuple(seeds),
+        params=params,
     )
 
 
