@@ -118,6 +118,16 @@ def test_parameter_histograms_draw_one_panel_per_trained_encoding():
         "mnist5k/mlp: correlation-l3",
         "mnist5k/mlp: capacity-r2-p1",
     ]
+    # the capacity panel also draws its step-matched benign reference, the others do not
+    arrays["hist_capacity-r2-p1-control"] = np.array([0.25, 0.25, 0.25, 0.25])
+    figure = report.parameter_histograms(records=[_record()], arrays=[arrays])
+    lines = {ax.get_title(): [ln.get_label() for ln in ax.get_lines()] for ax in figure.axes}
+    assert lines["mnist5k/mlp: capacity-r2-p1"] == [
+        "benign",
+        "capacity-r2-p1",
+        "benign, as many steps",
+    ]
+    assert lines["mnist5k/mlp: correlation-l1"] == ["benign", "correlation-l1"]
     with pytest.raises(RecordError, match="no trained encoding"):
         report.parameter_histograms(
             records=[_record()],
