@@ -2,7 +2,7 @@
 and its malicious twins, trained stacked, and the training images read back out of their
 parameters (white-box) or their answers (black-box).
 
-Per grid row, one stack trains the benign model (lambda 0) beside one model per
+Per grid row, the stack holds the benign model (lambda 0) beside one model per
 correlated-value and per sign encoding (the malicious term is each model's own
 ``param_loss``, so every model trains as it would alone) and one per capacity-abuse
 encoding (its own training records plus its synthetic inputs, section 5). LSB encoding
@@ -18,6 +18,8 @@ comes from the training length and not from the encoding shows. The control repe
 real records rather than adding synthetic inputs with random labels: a model trained on
 synthetic inputs would itself be a capacity-abuse model (of a random secret) and no
 benign model a receiver could be handed (:mod:`leakbench.studies.memorisation_controls`).
+The models of one row count (hence one step count) train in one stacked computation
+(:func:`train`).
 The secret is the first ``images`` training records, quantised to 8-bit pixels
 (:mod:`leakbench.malicious.secret`); the parameters carrying it are the model's parameters
 in declaration order, flattened.
