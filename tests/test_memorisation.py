@@ -253,10 +253,10 @@ def test_evaluation_decodes_lsb_exactly_and_reruns_identically():
     split = memorisation.make_split(n_pool=len(pool), row=ROW, seed=1)
     models = memorisation.train(pool=pool, split=split, row=ROW, study=STUDY, seed=7)
     first, arrays = memorisation.evaluate(
-        pool=pool, split=split, models=models, study=STUDY, seed=2
+        pool=pool, split=split, models=models, row=ROW, study=STUDY, seed=2
     )
     again, arrays_again = memorisation.evaluate(
-        pool=pool, split=split, models=models, study=STUDY, seed=2
+        pool=pool, split=split, models=models, row=ROW, study=STUDY, seed=2
     )
     assert first == again
     assert all(np.array_equal(arrays[k], arrays_again[k]) for k in arrays)

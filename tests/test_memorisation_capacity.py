@@ -1,18 +1,21 @@
 """Song et al. 2017: the capacity-abuse encoding's synthetic inputs and labels (section 5),
-the parameter-distribution check (section 7) and both inside the study's evaluation."""
+the parameter-distribution check (section 7) with its step-matched control, and both inside
+the study's evaluation."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 from test_memorisation import ROW, _pool
 
 from leakbench.errors import ConfigError
 from leakbench.malicious import capacity as cap
 from leakbench.malicious import detection, secret
-from leakbench.studies import memorisation, memorisation_encodings
-from leakbench.training import predict_logits
+from leakbench.studies import memorisation, memorisation_controls, memorisation_encodings
+from leakbench.training import TrainConfig, predict_logits, train_stacked
+from leakbench.training.samplers import RaggedEpochSampler
 
 
 def test_bits_per_label_is_floor_log2_of_the_classes():
@@ -105,11 +108,14 @@ def test_capacity_abuse_trains_in_the_stack_and_decodes_by_queries():
     pool = _pool()
     split = memorisation.make_split(n_pool=len(pool), row=row, seed=1)
     models = memorisation.train(pool=pool, split=split, row=row, study=study, seed=7)
-    assert models.count == 1 + 2 + 4
+    # benign, capacity, sign; reference and 3 benign; the capacity model's control set of 4
+    assert models.count == 1 + 2 + 4 + 4
     first, arrays = memorisation.evaluate(
-        pool=pool, split=split, models=models, study=study, seed=2
+        pool=pool, split=split, models=models, row=row, study=study, seed=2
     )
-    again, _ = memorisation.evaluate(pool=pool, split=split, models=models, study=study, seed=2)
+    again, _ = memorisation.evaluate(
+        pool=pool, split=split, models=models, row=row, study=study, seed=2
+    )
     assert first == again
     rows = {r["label"]: r for r in first["encodings"]}
     capacity_row = rows["capacity-r1-p1"]
@@ -135,3 +141,91 @@ def test_capacity_abuse_trains_in_the_stack_and_decodes_by_queries():
         assert arrays[f"hist_{label}"].sum() == pytest.approx(1.0)
         assert capacity_row["detected"] == (capacity_row["ks"] > first["detection"]["threshold"])
     assert len(first["detection"]["null_ks"]) == 3
+    # against the step-matched control: its own reference and its own threshold
+    control = first["detection"]["controls"]["capacity-r1-p1"]
+    assert len(control["null_ks"]) == 3
+    assert capacity_row["detected_matched"] == (capacity_row["ks_matched"] > control["threshold"])
+    reference = memorisation.flatten(models.params).numpy()[7]
+    assert capacity_row["ks_matched"] == detection.ks_statistic(
+        memorisation.flatten(models.params).numpy()[1], reference
+    )
+    assert arrays["hist_capacity-r1-p1-control"].sum() == pytest.approx(1.0)
+    # the sign model trains as long as the benign one: its matched reference is the benign one
+    assert rows["sign-l100"]["ks_matched"] == rows["sign-l100"]["ks"]
+    assert rows["sign-l100"]["detected_matched"] == rows["sign-l100"]["detected"]
+    # 30 epochs of 16-record batches: 60 records take 4 a pass, 120 take 8
+    assert rows["sign-l100"]["steps"] == first["detection"]["steps"] == 30 * 4
+    assert capacity_row["steps"] == control["steps"] == 30 * 8
+
+
+def test_repeated_records_wrap_around_to_the_count():
+    np.testing.assert_array_equal(
+        memorisation_controls.repeated(np.array([3, 5, 9]), 7), [3, 5, 9, 3, 5, 9, 3]
+    )
+    np.testing.assert_array_equal(memorisation_controls.repeated(np.array([3, 5, 9]), 2), [3, 5])
+
+
+@pytest.mark.parametrize(("ratio", "extra"), [(1.0, 60), (0.5, 30)])
+def test_control_takes_as_many_steps_as_the_capacity_model(ratio, extra):
+    # ROW: 60 training records, 2 epochs, batches of 16; ratio r adds floor(60 r) rows
+    study = {
+        "detection": {"benign_models": 2, "false_alarm": 0.5},
+        "encodings": [
+            {"encoding": "sign", "lambda": 10.0},
+            {"encoding": "capacity", "ratio": ratio, "pixel_bits": 1},
+        ],
+    }
+    pool = _pool()
+    split = memorisation.make_split(n_pool=len(pool), row=ROW, seed=1)
+    data = memorisation.stack_data(pool=pool, split=split, row=ROW, study=study, seed=7)
+    layout = memorisation_controls.slots(study)
+    assert layout.count == 1 + 2 + 3 + 3
+    control = layout.control("capacity-r" + f"{ratio:g}" + "-p1")
+    assert list(control) == [6, 7, 8]
+    counts = data.keep.sum(axis=1)
+    # benign, sign, reference and null: 60 rows; capacity and its control: 60 + extra
+    assert list(counts) == [60, 60] + [60 + extra] + [60] * 3 + [60 + extra] * 3
+    steps = RaggedEpochSampler(2, 16, tuple(int(c) for c in counts)).steps
+    hand = 2 * -(-(60 + extra) // 16)  # 2 * ceil(120 / 16) = 16, 2 * ceil(90 / 16) = 12
+    assert hand == {60: 16, 30: 12}[extra]
+    assert steps[2] == steps[6] == steps[7] == steps[8] == hand
+    assert steps[0] == 2 * 4
+    assert memorisation.stack_steps(pool=pool, split=split, row=ROW, study=study, seed=7) == list(
+        steps
+    )
+    # the control's extra rows are real training records with their own labels, the
+    # capacity model's are synthetic; each model sees only its own
+    order = np.sort(split.train)
+    own = data.keep[6] & ~data.keep[0]
+    np.testing.assert_array_equal(data.x[own], pool.x[np.resize(order, extra)])
+    np.testing.assert_array_equal(data.y[own], pool.y[np.resize(order, extra)])
+    assert not (data.keep[2] & data.keep[6] & ~data.keep[0]).any()
+    # the control set starts from the threshold models' seeds: only the length differs
+    assert data.seeds[6:] == data.seeds[3:6] == memorisation.benign_seeds(seed=7, study=study)
+    assert data.lambdas_s == [0.0, 10.0] + [0.0] * 7
+
+
+def test_control_reference_is_the_model_trained_alone_on_the_repeated_records():
+    study = {
+        "detection": {"benign_models": 1, "false_alarm": 0.5},
+        "encodings": [{"encoding": "capacity", "ratio": 0.5, "pixel_bits": 1}],
+    }
+    pool = _pool()
+    split = memorisation.make_split(n_pool=len(pool), row=ROW, seed=1)
+    models = memorisation.train(pool=pool, split=split, row=ROW, study=study, seed=7)
+    order = np.sort(split.train)
+    rows = np.concatenate([order, np.resize(order, 30)])
+    seed = memorisation.benign_seeds(seed=7, study=study)[0]
+    alone = train_stacked(
+        arch="mlp",
+        arch_params={"hidden": [8]},
+        x=pool.x[rows],
+        y=pool.y[rows],
+        num_classes=3,
+        keep=np.ones((1, len(rows)), dtype=bool),
+        seeds=[seed],
+        config=TrainConfig.from_row(ROW),
+    )
+    slot = memorisation_controls.slots(study).control("capacity-r0.5-p1").start
+    for name, value in models.params.items():
+        torch.testing.assert_close(value[slot], alone.params[name][0], rtol=1e-5, atol=1e-6)

@@ -10,7 +10,8 @@ from leakbench.reporting import memorisation as report
 from leakbench.reporting.records import MetricsRecord, RecordError
 
 
-def _row(label, encoding, detected, countermeasure=False):
+def _row(label, encoding, detected, countermeasure=False, matched=None):
+    matched = detected if matched is None else matched
     return {
         "label": label,
         "encoding": encoding,
@@ -23,8 +24,11 @@ def _row(label, encoding, detected, countermeasure=False):
         "mape": 10.0,
         "ssim": 0.5,
         "bits_flipped": None,
+        "steps": 48 if encoding == "capacity" else 16,
         "ks": 0.3 if detected else 0.01,
         "detected": detected,
+        "ks_matched": 0.3 if matched else 0.01,
+        "detected_matched": matched,
     }
 
 
@@ -35,7 +39,7 @@ ROWS = [
     _row("correlation-l1", "correlation", True),
     _row("correlation-l3", "correlation", True),
     _row("sign-l100", "sign", False),
-    _row("capacity-r2-p1", "capacity", False),
+    _row("capacity-r2-p1", "capacity", True, matched=False),
 ]
 
 
@@ -44,7 +48,7 @@ def _record():
         study="memorisation",
         dataset="mnist5k",
         variant="mlp",
-        attack="whitebox",
+        attack="encodings",
         grid={"dataset": "mnist5k"},
         seeds={"models": 1},
         metrics={
@@ -71,8 +75,10 @@ def test_detection_rates_are_the_flagged_fraction_per_kind():
         "lsb-randomised": 0.0,
         "correlation": 1.0,
         "sign": 0.0,
-        "capacity": 0.0,
+        "capacity": 1.0,
     }
+    # against the step-matched control the capacity model is not flagged
+    assert report.detection_rates(rows=ROWS, flag="detected_matched")["capacity"] == 0.0
 
 
 def test_table_and_summary_carry_the_check():
@@ -83,6 +89,21 @@ def test_table_and_summary_carry_the_check():
     cell = report.summary(records=[record])["mnist5k"]["mlp"]
     assert cell["detection_rate"]["correlation"] == 1.0
     assert cell["benign_detected"] is False
+
+
+def test_table_and_summary_hold_both_references():
+    record = _record()
+    table = report.memorisation_table(records=[record])
+    for column in ("steps", "ks", "detected", "ks_matched", "detected_matched"):
+        assert column in table.columns
+    capacity = table.set_index("label").loc["capacity-r2-p1"]
+    assert capacity["steps"] == 48
+    assert bool(capacity["detected"]) and not bool(capacity["detected_matched"])
+    assert list(table["ks_matched"]) == [row["ks_matched"] for row in ROWS]
+    cell = report.summary(records=[record])["mnist5k"]["mlp"]
+    assert cell["detection_rate"]["capacity"] == 1.0
+    assert cell["detection_rate_matched"]["capacity"] == 0.0
+    assert cell["detection_rate_matched"]["correlation"] == 1.0
 
 
 def test_parameter_histograms_draw_one_panel_per_trained_encoding():
@@ -97,6 +118,16 @@ def test_parameter_histograms_draw_one_panel_per_trained_encoding():
         "mnist5k/mlp: correlation-l3",
         "mnist5k/mlp: capacity-r2-p1",
     ]
+    # the capacity panel also draws its step-matched benign reference, the others do not
+    arrays["hist_capacity-r2-p1-control"] = np.array([0.25, 0.25, 0.25, 0.25])
+    figure = report.parameter_histograms(records=[_record()], arrays=[arrays])
+    lines = {ax.get_title(): [ln.get_label() for ln in ax.get_lines()] for ax in figure.axes}
+    assert lines["mnist5k/mlp: capacity-r2-p1"] == [
+        "benign",
+        "capacity-r2-p1",
+        "benign, as many steps",
+    ]
+    assert lines["mnist5k/mlp: correlation-l1"] == ["benign", "correlation-l1"]
     with pytest.raises(RecordError, match="no trained encoding"):
         report.parameter_histograms(
             records=[_record()],

@@ -10,7 +10,7 @@ rule encode_memorisation:
         pool="results/data/{dataset}/pool.npz",
     output:
         models=f"{MEMORISATION}/models.safetensors",
-        metrics=f"{MEMORISATION_ATTACKS}/whitebox.json",
+        metrics=f"{MEMORISATION_ATTACKS}/encodings.json",
         images=f"{MEMORISATION_ATTACKS}/images.npz",
     params:
         row=row_of("memorisation"),
@@ -29,7 +29,7 @@ rule encode_memorisation:
 rule aggregate_memorisation:
     input:
         code=imports_of("aggregate_memorisation.py"),
-        metrics=expand_grid(f"{MEMORISATION_ATTACKS}/whitebox.json", "memorisation"),
+        metrics=expand_grid(f"{MEMORISATION_ATTACKS}/encodings.json", "memorisation"),
         images=expand_grid(f"{MEMORISATION_ATTACKS}/images.npz", "memorisation"),
     output:
         **study_outputs("memorisation"),

@@ -27,8 +27,11 @@ COLUMNS = (
     "mape",
     "ssim",
     "bits_flipped",
+    "steps",
     "ks",
     "detected",
+    "ks_matched",
+    "detected_matched",
 )
 IMAGE_INCHES = 0.45
 
@@ -36,8 +39,11 @@ IMAGE_INCHES = 0.45
 def memorisation_table(*, records: Sequence[MetricsRecord]) -> pd.DataFrame:
     """One row per grid row and encoding (and LSB countermeasure): benign and encoded
     test accuracy, images hidden and recovered, mean pixel error, SSIM, bits lost, the
-    parameter-distribution statistic (KS against the benign reference) and whether it
-    exceeds the benign models' threshold."""
+    model's optimiser steps, the parameter-distribution statistic (KS against the benign
+    reference) and whether it exceeds the benign models' threshold, and the same against
+    the reference trained for as many steps as the model (``ks_matched``,
+    ``detected_matched``: a capacity model's step-matched control, the benign reference
+    for every other model)."""
     if not records:
         raise RecordError("memorisation: no records to tabulate")
     rows = []
@@ -67,19 +73,26 @@ def summary(*, records: Sequence[MetricsRecord]) -> dict[str, Any]:
             }
             cell[row["label"]]["recovered_fraction"] = round(row["recovered"] / row["images"], 4)
         cell["detection_rate"] = detection_rates(rows=r.metrics["encodings"])
+        cell["detection_rate_matched"] = detection_rates(
+            rows=r.metrics["encodings"], flag="detected_matched"
+        )
         cell["benign_detected"] = r.metrics["detection"]["benign_detected"]
         out.setdefault(r.dataset, {})[r.variant] = cell
     return out
 
 
-def detection_rates(*, rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+def detection_rates(
+    *, rows: Sequence[Mapping[str, Any]], flag: str = "detected"
+) -> dict[str, float]:
     """Per kind of model (the encoding, ``lsb-randomised`` for the countermeasure): the
     fraction of its models the parameter-distribution check flags (Song et al. 2017,
-    section 7), rounded to 4 digits."""
+    section 7), ``#{flag} / #models``, rounded to 4 digits; ``flag`` names the check
+    (``detected`` against the benign reference, ``detected_matched`` against the
+    step-matched one)."""
     kinds: dict[str, list[bool]] = {}
     for row in rows:
         kind = row["encoding"] + ("-randomised" if row["countermeasure"] else "")
-        kinds.setdefault(kind, []).append(bool(row["detected"]))
+        kinds.setdefault(kind, []).append(bool(row[flag]))
     return {kind: round(sum(flags) / len(flags), 4) for kind, flags in kinds.items()}
 
 
@@ -88,8 +101,9 @@ def parameter_histograms(
 ) -> Figure:
     """Song et al. Fig. 6 style: per grid row (a line of panels) and trained encoding (a
     panel), the distribution of the malicious model's parameters over the benign model's
-    (fraction of parameters per bin; the bins span the benign model's central 99.8%, the
-    values beyond it fall in the end bins)."""
+    and, for capacity abuse, its step-matched benign reference's (fraction of parameters
+    per bin; the bins span the benign model's central 99.8%, the values beyond it fall in
+    the end bins)."""
     lines = []
     for r, data in zip(records, arrays, strict=True):
         labels = [row["label"] for row in r.metrics["encodings"] if f"hist_{row['label']}" in data]
@@ -109,6 +123,15 @@ def parameter_histograms(
                     continue
                 ax.step(centres, data["hist_benign"], where="mid", color="0.4", label="benign")
                 ax.step(centres, data[f"hist_{label}"], where="mid", color="C3", label=label)
+                if f"hist_{label}-control" in data:
+                    ax.step(
+                        centres,
+                        data[f"hist_{label}-control"],
+                        where="mid",
+                        color="C0",
+                        linestyle="--",
+                        label="benign, as many steps",
+                    )
                 ax.set_title(f"{r.dataset}/{r.variant}: {label}", fontsize=6)
                 ax.set_xlabel("parameter value")
                 ax.legend(fontsize=5, frameon=False)

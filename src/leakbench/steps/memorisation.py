@@ -34,7 +34,12 @@ def encode(*, job: Job, files: Files) -> None:
         pool=pool, split=split, row=job.row, study=study, seed=seeds["models"]
     )
     result, arrays = memorisation.evaluate(
-        pool=pool, split=split, models=models, study=study, seed=seeds["countermeasure"]
+        pool=pool,
+        split=split,
+        models=models,
+        row=job.row,
+        study=study,
+        seed=seeds["countermeasure"],
     )
     save_models(files.output("models"), models)
     shape = np.asarray(image_shape(tuple(pool.x.shape[1:])))
@@ -44,7 +49,7 @@ def encode(*, job: Job, files: Files) -> None:
         study=memorisation.STUDY,
         dataset=dataset,
         variant=variant,
-        attack="whitebox",
+        attack="encodings",
         grid={**job.row, **settings},
         seeds=seeds,
         metrics=result,

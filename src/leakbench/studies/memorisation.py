@@ -2,15 +2,25 @@
 and its malicious twins, trained stacked, and the training images read back out of their
 parameters (white-box) or their answers (black-box).
 
-Per grid row, one stack trains the benign model (lambda 0) beside one model per
+Per grid row, the stack holds the benign model (lambda 0) beside one model per
 correlated-value and per sign encoding (the malicious term is each model's own
 ``param_loss``, so every model trains as it would alone) and one per capacity-abuse
 encoding (its own training records plus its synthetic inputs, section 5). LSB encoding
 needs no training of its own: it overwrites the benign model's low bits after training
 (section 4.1), and the countermeasure (section 7) randomises the same bits again. The
-stack ends with benign models from seeds of their own: the reference and the benign
-models that set the parameter-distribution check's threshold (section 7, Fig. 6). The
-secret is the first ``images`` training records, quantised to 8-bit pixels
+stack then holds benign models from seeds of their own: the reference and the benign
+models that set the parameter-distribution check's threshold (section 7, Fig. 6). It ends
+with one step-matched control set per capacity encoding: the same benign seeds trained on
+the training records repeated to the capacity model's augmented size, so they take as many
+optimiser steps as the capacity model (which trains on more records, hence longer, than the
+benign model). The capacity model is checked against both references, so a flag that
+comes from the training length and not from the encoding shows. The control repeats the
+real records rather than adding synthetic inputs with random labels: a model trained on
+synthetic inputs would itself be a capacity-abuse model (of a random secret) and no
+benign model a receiver could be handed (:mod:`leakbench.studies.memorisation_controls`).
+The models of one row count (hence one step count) train in one stacked computation
+(:func:`train`).
+The secret is the first ``images`` training records, quantised to 8-bit pixels
 (:mod:`leakbench.malicious.secret`); the parameters carrying it are the model's parameters
 in declaration order, flattened.
 """
@@ -31,6 +41,13 @@ from leakbench.malicious import capacity as cap
 from leakbench.malicious import decode, detection, lsb, penalties, quality, secret
 from leakbench.models import build_model
 from leakbench.seeding import derive_seed
+from leakbench.studies.memorisation_controls import (
+    TRAINED,
+    benign_check,
+    repeated,
+    slots,
+    trained_encodings,
+)
 from leakbench.studies.memorisation_encodings import (
     Sizes,
     encoding_label,
@@ -38,9 +55,9 @@ from leakbench.studies.memorisation_encodings import (
     secret_images,
 )
 from leakbench.training import Hooks, StackedModels, TrainConfig, predict_logits, train_stacked
+from leakbench.training.samplers import RaggedEpochSampler
 
 STUDY = "memorisation"
-TRAINED = ("correlation", "sign", "capacity")  # encodings trained as such; lsb is post hoc
 HISTOGRAM_BINS = 60  # the parameter histograms' bins over the benign model's central 99.8%
 
 
@@ -96,10 +113,6 @@ def malicious_hooks(
     return Hooks(param_loss=param_loss)
 
 
-def _trained_encodings(study: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [e for e in study["encodings"] if e["encoding"] in TRAINED]
-
-
 def benign_seeds(*, seed: int, study: Mapping[str, Any]) -> list[int]:
     """Seeds of the detection's benign models: the reference first, then the
     ``detection.benign_models`` that set the threshold (none equal to ``seed``)."""
@@ -145,28 +158,37 @@ def synthetic_set(
     )
 
 
-def train(
+@dataclass(frozen=True)
+class StackData:
+    """What :func:`train` hands the trainer: the rows ``x``, ``y``, which rows each model
+    trains on (``keep [K, rows]``), the models' seeds and the malicious terms' weights."""
+
+    x: np.ndarray
+    y: np.ndarray
+    keep: np.ndarray
+    seeds: list[int]
+    lambdas_c: list[float]
+    lambdas_s: list[float]
+
+
+def stack_data(
     *, pool: Pool, split: Split, row: Mapping[str, Any], study: Mapping[str, Any], seed: int
-) -> StackedModels:
-    """Train, stacked: the benign model (slot 0), one model per correlated-value, sign and
-    capacity-abuse encoding, all from ``seed`` (so they differ only by their term or
-    their synthetic inputs), then the detection's benign models from seeds of their own
-    (:func:`benign_seeds`). Every model trains on the training records (in pool order);
-    a capacity model also on its synthetic inputs."""
-    trained = _trained_encodings(study)
+) -> StackData:
+    """The stack of :func:`train`: the benign model (slot 0), one model per
+    correlated-value, sign and capacity-abuse encoding, all from ``seed`` (so they differ
+    only by their term or their synthetic inputs), then the detection's benign models from
+    seeds of their own (:func:`benign_seeds`), then per capacity encoding a step-matched
+    control set from the same benign seeds (:class:`Slots`). Every model trains on the
+    training records (in pool order); a capacity model also on its synthetic inputs, its
+    control set also on the training records :func:`repeated` to as many rows."""
+    layout = slots(study)
+    trained = trained_encodings(study)
     sizes = _sizes(row, pool, split)
     pixels_train = secret.quantise(pool.x[split.train])
-    extra = benign_seeds(seed=seed, study=study)
-    k = 1 + len(trained) + len(extra)
-    lam_c = [0.0] + [
-        e.get("lambda", 0.0) if e["encoding"] == "correlation" else 0.0 for e in trained
-    ]
-    lam_s = [0.0] + [e.get("lambda", 0.0) if e["encoding"] == "sign" else 0.0 for e in trained]
-    n_values = _largest(study, "correlation", sizes)
-    n_bits = _largest(study, "sign", sizes)
+    benign = benign_seeds(seed=seed, study=study)
     order = np.sort(split.train)
     xs, ys = [pool.x[order]], [pool.y[order]]
-    keep_parts = [np.ones((k, len(order)), dtype=bool)]
+    keep_parts = [np.ones((layout.count, len(order)), dtype=bool)]
     for slot, encoding in enumerate(trained, start=1):
         if encoding["encoding"] != "capacity":
             continue
@@ -178,26 +200,94 @@ def train(
             shape=pool.x.shape[1:],
             seed=seed,
         )
-        xs.append(data.x)
-        ys.append(data.y)
-        part = np.zeros((k, len(data.y)), dtype=bool)
-        part[slot] = True
-        keep_parts.append(part)
-    return train_stacked(
-        arch=row["arch"],
-        arch_params=row["arch_params"],
+        extra = repeated(order, len(data.y))
+        for owners, part_x, part_y in (
+            ([slot], data.x, data.y),
+            (layout.control(encoding_label(encoding)), pool.x[extra], pool.y[extra]),
+        ):
+            xs.append(part_x)
+            ys.append(part_y)
+            part = np.zeros((layout.count, len(part_y)), dtype=bool)
+            part[list(owners)] = True
+            keep_parts.append(part)
+    zeros = [0.0] * (layout.count - 1 - len(trained))
+    return StackData(
         x=np.concatenate(xs),
         y=np.concatenate(ys),
-        num_classes=pool.num_classes,
         keep=np.concatenate(keep_parts, axis=1),
-        seeds=[seed] * (1 + len(trained)) + extra,
-        config=TrainConfig.from_row(row),
-        hooks=malicious_hooks(
-            lambdas_c=lam_c + [0.0] * len(extra),
-            lambdas_s=lam_s + [0.0] * len(extra),
-            values=pixels_train[:n_values].reshape(-1).astype(np.float32),
-            bits=secret.to_bits(pixels_train[:n_bits]),
-        ),
+        seeds=[seed] * (1 + len(trained)) + benign * (1 + len(layout.capacity)),
+        lambdas_c=[0.0] + [_lambda(e, "correlation") for e in trained] + zeros,
+        lambdas_s=[0.0] + [_lambda(e, "sign") for e in trained] + zeros,
+    )
+
+
+def _lambda(encoding: Mapping[str, Any], name: str) -> float:
+    """An encoding's lambda if it is of kind ``name``, else 0."""
+    return float(encoding.get("lambda", 0.0)) if encoding["encoding"] == name else 0.0
+
+
+def train(
+    *, pool: Pool, split: Split, row: Mapping[str, Any], study: Mapping[str, Any], seed: int
+) -> StackedModels:
+    """Train the models of :func:`stack_data`, one stack per row count (models of one
+    count take the same steps; in one stack every model would be computed until the
+    longest ends), and return them in slot order. The correlation term covers the most
+    images any correlated-value encoding hides, the sign term the most any sign encoding
+    hides (each model weighs them by its own lambdas; a stack whose lambdas are all 0
+    trains without the term)."""
+    data = stack_data(pool=pool, split=split, row=row, study=study, seed=seed)
+    sizes = _sizes(row, pool, split)
+    pixels_train = secret.quantise(pool.x[split.train])
+    values = pixels_train[: _largest(study, "correlation", sizes)].reshape(-1)
+    bits = secret.to_bits(pixels_train[: _largest(study, "sign", sizes)])
+    counts = data.keep.sum(axis=1)
+    parts = []
+    for count in np.unique(counts):
+        group = np.flatnonzero(counts == count)
+        lam_c = [data.lambdas_c[k] for k in group]
+        lam_s = [data.lambdas_s[k] for k in group]
+        hooks = None
+        if any(lam_c) or any(lam_s):
+            hooks = malicious_hooks(
+                lambdas_c=lam_c, lambdas_s=lam_s, values=values.astype(np.float32), bits=bits
+            )
+        trained = train_stacked(
+            arch=row["arch"],
+            arch_params=row["arch_params"],
+            x=data.x,
+            y=data.y,
+            num_classes=pool.num_classes,
+            keep=data.keep[group],
+            seeds=[data.seeds[k] for k in group],
+            config=TrainConfig.from_row(row),
+            hooks=hooks,
+        )
+        parts.append((group, trained))
+    return _in_slots(parts, count=len(counts))
+
+
+def _in_slots(parts: Sequence[tuple[np.ndarray, StackedModels]], count: int) -> StackedModels:
+    """One stack of ``count`` models from stacks whose models belong at the slots
+    ``group`` (each pair ``(group, models)``)."""
+    first = parts[0][1]
+    params = {
+        name: torch.empty((count, *value.shape[1:]), dtype=value.dtype)
+        for name, value in first.params.items()
+    }
+    seeds = [0] * count
+    for group, models in parts:
+        index = torch.as_tensor(group)
+        for name, value in models.params.items():
+            params[name][index] = value
+        for k, s in zip(group, models.seeds, strict=True):
+            seeds[int(k)] = s
+    return StackedModels(
+        arch=first.arch,
+        arch_params=first.arch_params,
+        input_shape=first.input_shape,
+        num_classes=first.num_classes,
+        seeds=tuple(seeds),
+        params=params,
     )
 
 
@@ -231,46 +321,65 @@ def evaluate(
     pool: Pool,
     split: Split,
     models: StackedModels,
+    row: Mapping[str, Any],
     study: Mapping[str, Any],
     seed: int,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Encode (LSB), decode every encoding, apply the countermeasure, check the
     parameter distributions, measure.
 
+    Each model is checked against the benign reference (``ks``, ``detected``) and against
+    the reference trained for as many optimiser steps as it (``ks_matched``,
+    ``detected_matched``): for a capacity model its control set's (:class:`Slots`, with a
+    threshold of its own from the set's null models), for every other model, which
+    trains as long as the benign one, the benign reference again. ``steps`` are each
+    model's optimiser steps on the rows :func:`stack_data` gave it.
+
     Returns:
-        The metrics (benign accuracy, the detection's threshold and benign statistics, one
-        row per encoding and per countermeasure) and the arrays the figures draw
-        (``original`` and each label's decoded images, the first ``shown`` of each; the
-        parameter histograms ``hist_edges`` and ``hist_<label>``, benign included).
+        The metrics (benign accuracy, the detection's threshold, benign statistics and
+        steps, each control set's, one row per encoding and per countermeasure) and the
+        arrays the figures draw (``original`` and each label's decoded images, the first
+        ``shown`` of each; the parameter histograms ``hist_edges`` and ``hist_<label>``,
+        benign included, and ``hist_<label>-control`` of each capacity encoding's
+        step-matched reference).
     """
     sizes = _sizes({"arch": models.arch, "arch_params": models.arch_params}, pool, split)
     pixels_train = secret.quantise(pool.x[split.train])
     theta = flatten(models.params).numpy()
-    n_trained = len(_trained_encodings(study))
-    benign, reference, null = theta[0], theta[1 + n_trained], theta[2 + n_trained :]
-    candidates: list[tuple[Mapping[str, Any], str, np.ndarray]] = []
+    layout = slots(study)
+    steps = stack_steps(pool=pool, split=split, row=row, study=study, seed=models.seeds[0])
+    reference = theta[layout.reference]
+    false_alarm = study["detection"]["false_alarm"]
+    check = benign_check(models=theta[layout.reference : layout.null.stop], false_alarm=false_alarm)
+    controls = {
+        label: benign_check(
+            models=theta[layout.control(label).start : layout.control(label).stop],
+            false_alarm=false_alarm,
+        )
+        for label in layout.capacity
+    }
+    candidates: list[tuple[Mapping[str, Any], str, int, np.ndarray]] = []
     rng = np.random.default_rng(seed)
-    trained = iter(range(1, 1 + n_trained))
+    trained = iter(range(1, 1 + layout.trained))
     for encoding in study["encodings"]:
         n = secret_images(encoding=encoding, sizes=sizes)
         if encoding["encoding"] == "lsb":
             bits = secret.to_bits(pixels_train[:n])
-            encoded = lsb.encode(benign, bits, encoding["bits"])
-            candidates.append((encoding, "encoded", encoded))
+            encoded = lsb.encode(theta[0], bits, encoding["bits"])
+            candidates.append((encoding, "encoded", 0, encoded))
             candidates.append(
-                (encoding, "randomised", lsb.randomise(encoded, encoding["bits"], rng))
+                (encoding, "randomised", 0, lsb.randomise(encoded, encoding["bits"], rng))
             )
         else:
-            candidates.append((encoding, "encoded", theta[next(trained)]))
-    accuracy = _accuracies(models, np.stack([benign] + [c[2] for c in candidates]), pool, split)
-    null_ks = [detection.ks_statistic(m, reference) for m in null]
-    limit = detection.threshold(np.asarray(null_ks), study["detection"]["false_alarm"])
-    edges = np.linspace(*np.quantile(benign, [0.001, 0.999]), num=HISTOGRAM_BINS + 1)
+            slot = next(trained)
+            candidates.append((encoding, "encoded", slot, theta[slot]))
+    accuracy = _accuracies(models, np.stack([theta[0]] + [c[3] for c in candidates]), pool, split)
+    edges = np.linspace(*np.quantile(theta[0], [0.001, 0.999]), num=HISTOGRAM_BINS + 1)
     arrays = {"original": pixels_train[: study["shown"]], "hist_edges": edges}
-    arrays["hist_benign"] = detection.histogram(benign, edges)
+    arrays["hist_benign"] = detection.histogram(theta[0], edges)
     shape = quality.image_shape(tuple(pool.x.shape[1:]))
     rows = []
-    for (encoding, form, params), acc in zip(candidates, accuracy[1:], strict=True):
+    for (encoding, form, slot, params), acc in zip(candidates, accuracy[1:], strict=True):
         n = secret_images(encoding=encoding, sizes=sizes)
         if encoding["encoding"] == "capacity":
             result = _query_capacity(encoding, models, params, pixels_train[:n], sizes, pool)
@@ -278,7 +387,9 @@ def evaluate(
             result = _decode(encoding, params, pixels_train[:n], sizes.pixels)
         errors = quality.mape(result[0], pixels_train[:n])
         label = encoding_label(encoding) + ("" if form == "encoded" else "-randomised")
+        matched = controls.get(label, check)
         ks = detection.ks_statistic(params, reference)
+        ks_matched = detection.ks_statistic(params, matched.reference)
         rows.append(
             {
                 "label": label,
@@ -292,26 +403,52 @@ def evaluate(
                 "mape": float(errors.mean()),
                 "ssim": float(quality.ssim(result[0], pixels_train[:n], shape).mean()),
                 "bits_flipped": result[1],
+                "steps": steps[slot],
                 "ks": ks,
-                "detected": ks > limit,
+                "detected": ks > check.threshold,
+                "ks_matched": ks_matched,
+                "detected_matched": ks_matched > matched.threshold,
             }
         )
         arrays[label] = result[0][: study["shown"]]
         if encoding["encoding"] in TRAINED:
             arrays[f"hist_{label}"] = detection.histogram(params, edges)
-    benign_ks = detection.ks_statistic(benign, reference)
+        if label in controls:
+            arrays[f"hist_{label}-control"] = detection.histogram(matched.reference, edges)
+    benign_ks = detection.ks_statistic(theta[0], reference)
     summary = {
         "benign_test_accuracy": accuracy[0],
         "parameters": sizes.n_params,
         "detection": {
-            "threshold": limit,
-            "null_ks": null_ks,
+            "threshold": check.threshold,
+            "null_ks": check.null_ks,
             "benign_ks": benign_ks,
-            "benign_detected": benign_ks > limit,
+            "benign_detected": benign_ks > check.threshold,
+            "steps": steps[layout.reference],
+            "controls": {
+                label: {
+                    "steps": steps[layout.control(label).start],
+                    "threshold": c.threshold,
+                    "null_ks": c.null_ks,
+                }
+                for label, c in controls.items()
+            },
         },
         "encodings": rows,
     }
     return summary, arrays
+
+
+def stack_steps(
+    *, pool: Pool, split: Split, row: Mapping[str, Any], study: Mapping[str, Any], seed: int
+) -> list[int]:
+    """The optimiser steps each model of :func:`stack_data`'s stack takes:
+    ``epochs * ceil(n_k / batch_size)`` for its n_k rows
+    (:class:`~leakbench.training.samplers.RaggedEpochSampler`, as the trainer runs it)."""
+    counts = stack_data(pool=pool, split=split, row=row, study=study, seed=seed).keep.sum(axis=1)
+    config = TrainConfig.from_row(row)
+    sampler = RaggedEpochSampler(config.epochs, config.batch_size, tuple(int(c) for c in counts))
+    return list(sampler.steps)
 
 
 def _query_capacity(
