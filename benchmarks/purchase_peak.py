@@ -30,7 +30,11 @@ epoch's last batch keeps the remainder). Biases, activations, the loss and the o
 are not counted: they are the overhead the ratio measures. Training is timed end to end
 (initialisation, every step, copying the result back).
 
-Run: python benchmarks/purchase_peak.py [--threads 2] [--models 8] [--rounds 5]
+With ``--profile``, it then profiles one call of each trainer (torch.profiler, every
+thread) and prints the shares of their self CPU time: the matmuls, the optimiser step,
+and everything else (activations, the loss, indexing, initialisation, copies).
+
+Run: python benchmarks/purchase_peak.py [--threads 2] [--models 8] [--rounds 5] [--profile]
 """
 
 from __future__ import annotations
@@ -223,6 +227,24 @@ def build_items(args: argparse.Namespace) -> tuple[list[Item], dict[str, tuple[s
     return items, against
 
 
+GEMM_OPS = ("aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm")
+OPTIMISER_OPS = ("aten::_fused_adam_",)
+
+
+def profile_shares(call: Callable[[], object]) -> dict[str, float]:
+    """Shares of the self CPU time of one ``call``: matmuls, optimiser, the rest."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        call()
+    times = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
+    total = sum(times.values())
+    gemm = sum(times.get(op, 0.0) for op in GEMM_OPS)
+    optimiser = sum(times.get(op, 0.0) for op in OPTIMISER_OPS)
+    return {"GEMMs": gemm / total, "optimiser": optimiser / total,
+            "rest": 1 - (gemm + optimiser) / total}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
@@ -231,6 +253,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds, best kept")
+    parser.add_argument("--profile", action="store_true", help="print each trainer's shares")
     args = parser.parse_args()
     configure_torch(args.threads)
     items, against = build_items(args)
@@ -256,6 +279,14 @@ def main() -> None:
             flush=True,
         )
     print("/ GEMMs: against the better arrangement of the same shapes' GEMMs in this run")
+    if args.profile:
+        for item in items[5:]:
+            shares_ = profile_shares(item.call)
+            print(
+                f"{item.label:<44} self CPU time: "
+                + ", ".join(f"{name} {share:.0%}" for name, share in shares_.items()),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
