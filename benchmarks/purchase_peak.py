@@ -30,9 +30,10 @@ epoch's last batch keeps the remainder). Biases, activations, the loss and the o
 are not counted: they are the overhead the ratio measures. Training is timed end to end
 (initialisation, every step, copying the result back).
 
-With ``--profile``, it then profiles one call of each trainer (torch.profiler, every
-thread) and prints the shares of their self CPU time: the matmuls, the optimiser step,
-and everything else (activations, the loss, indexing, initialisation, copies).
+With ``--profile``, it then profiles one worker's work (each trainer on all K models with
+one worker at one thread: the profiler does not follow worker threads) and the one-worker
+T-thread call, and prints the shares of their self CPU time: the matmuls, the optimiser
+step, and everything else (activations, the loss, indexing, initialisation, copies).
 
 Run: python benchmarks/purchase_peak.py [--threads 2] [--models 8] [--rounds 5] [--profile]
 """
@@ -174,8 +175,11 @@ def shares(total: int, parts: int) -> list[int]:
     return [len(a) for a in np.array_split(np.arange(total), parts)]
 
 
-def build_items(args: argparse.Namespace) -> tuple[list[Item], dict[str, tuple[str, ...]]]:
-    """The timed items, and for each training item the GEMM items it is compared with."""
+def build_items(
+    args: argparse.Namespace,
+) -> tuple[list[Item], dict[str, tuple[str, ...]], dict[str, Callable[[], object]]]:
+    """The timed items; for each training item the GEMM items it is compared with; and
+    the calls ``--profile`` profiles."""
     t, k, b = args.threads, args.models, args.batch_size
     steps = 16  # GEMM steps per timed call, long enough to time
     rng = np.random.default_rng(0)
@@ -224,7 +228,15 @@ def build_items(args: argparse.Namespace) -> tuple[list[Item], dict[str, tuple[s
     ]
     stacked, plain = (items[1].label, items[2].label), (items[3].label, items[4].label)
     against = {item.label: stacked if "stacked" in item.label else plain for item in items[5:]}
-    return items, against
+    profiled = {
+        f"train_stacked K={k}, one 1-thread worker": with_threads(1, trainer(train_stacked, 1)),
+        f"train_stacked K={k}, 1 worker of {t} threads": trainer(train_stacked, 1),
+        f"train_sequential {k} models, one 1-thread worker": with_threads(
+            1, trainer(train_sequential, 1)
+        ),
+        f"train_sequential {k} models, 1 worker of {t} threads": trainer(train_sequential, 1),
+    }
+    return items, against, profiled
 
 
 GEMM_OPS = ("aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm")
@@ -256,7 +268,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print each trainer's shares")
     args = parser.parse_args()
     configure_torch(args.threads)
-    items, against = build_items(args)
+    items, against, profiled = build_items(args)
     for item in items:  # warm-up: load kernels, grow allocator pools
         item.call()
     for _ in range(args.rounds):
@@ -280,10 +292,10 @@ def main() -> None:
         )
     print("/ GEMMs: against the better arrangement of the same shapes' GEMMs in this run")
     if args.profile:
-        for item in items[5:]:
-            shares_ = profile_shares(item.call)
+        for label, call in profiled.items():
+            shares_ = profile_shares(call)
             print(
-                f"{item.label:<44} self CPU time: "
+                f"{label:<52} self CPU: "
                 + ", ".join(f"{name} {share:.0%}" for name, share in shares_.items()),
                 flush=True,
             )
