@@ -11,6 +11,9 @@ One run measures, on the CPU with ``--threads`` T (default 2):
   loop, one model at a time), each with T single-thread workers (the trainers' default,
   ``workers=None``) and with one worker of T threads (``workers=1``, the layout before
   workers existed);
+* the optimiser alone: fused Adam steps on the K models' parameters, in GB/s moved (7
+  float32 accesses a parameter), and the bound it puts on training when it runs in turn
+  with the GEMMs: GEMM time / (GEMM time + Adam time);
 
 and prints each one's GFLOP/s and its ratio to the achievable GEMM rate at its own shapes
 and to the square GEMM's. The items are interleaved, round after round, and each keeps its
@@ -83,6 +86,7 @@ class Item:
     flops: int
     call: Callable[[], object]
     best: float = float("inf")
+    moved: int = 0  # bytes read and written, for a memory-bound item (no FLOPs counted)
 
     def time_once(self) -> None:
         start = time.perf_counter()
@@ -162,6 +166,29 @@ def plain_gemms(batch: int) -> Callable[[], None]:
     return run
 
 
+def parameter_count(widths: tuple[int, ...] = WIDTHS) -> int:
+    """Weights and biases of one model: sum of (i + 1) * o over the layers."""
+    return sum((i + 1) * o for i, o in layers(widths))
+
+
+ADAM_BYTES = 7 * 4  # per float32 parameter: read p, g, m, v; write p, m, v
+
+
+def adam_steps(models: int, steps: int) -> Callable[[], None]:
+    """``steps`` fused Adam steps on one flat buffer of ``models`` models' parameters (the
+    trainer's optimiser, :func:`leakbench.training.optim.make_optimizer`)."""
+    flat = torch.zeros(models * parameter_count())
+    flat.grad = torch.randn_like(flat)
+    optimizer = torch.optim.Adam([flat], lr=1e-3, fused=True)
+    optimizer.step()  # the state exists before timing
+
+    def run() -> None:
+        for _ in range(steps):
+            optimizer.step()
+
+    return run
+
+
 def repeat(call: Callable[[], None], times: int) -> Callable[[], None]:
     def run() -> None:
         for _ in range(times):
@@ -221,13 +248,19 @@ def build_items(
             t * step,
             side_by_side([repeat(plain_gemms(b), steps) for _ in range(t)]),
         ),
+        Item(
+            f"fused Adam steps K={k}, {t} x 1-thread workers",
+            0,
+            side_by_side([adam_steps(s, steps) for s in shares(k, t)]),
+            moved=steps * k * parameter_count() * ADAM_BYTES,
+        ),
         Item(f"train_stacked K={k}, {t} workers", train, trainer(train_stacked, None)),
         Item(f"train_stacked K={k}, 1 worker", train, trainer(train_stacked, 1)),
         Item(f"train_sequential {k} models, {t} workers", train, trainer(train_sequential, None)),
         Item(f"train_sequential {k} models, 1 worker", train, trainer(train_sequential, 1)),
     ]
     stacked, plain = (items[1].label, items[2].label), (items[3].label, items[4].label)
-    against = {item.label: stacked if "stacked" in item.label else plain for item in items[5:]}
+    against = {item.label: stacked if "stacked" in item.label else plain for item in items[6:]}
     profiled = {
         f"train_stacked K={k}, one 1-thread worker": with_threads(1, trainer(train_stacked, 1)),
         f"train_stacked K={k}, 1 worker of {t} threads": trainer(train_stacked, 1),
@@ -283,6 +316,14 @@ def main() -> None:
     print(f"{'':<44}{'seconds':>9}{'GFLOP/s':>9}{'/ GEMMs':>9}{'/ square':>9}")
     rates = {item.label: item.rate for item in items}
     for item in items:
+        if item.moved:
+            gemms = items[2]  # the same steps' stacked GEMMs, side by side
+            print(
+                f"{item.label:<44}{item.best:>9.3f}  {item.moved / item.best / 1e9:.1f} GB/s; "
+                f"with GEMMs + Adam in turn, training is at most "
+                f"{gemms.best / (gemms.best + item.best):.2f} of the GEMM rate"
+            )
+            continue
         best_gemm = max((rates[label] for label in against.get(item.label, ())), default=None)
         ratio = f"{item.rate / best_gemm:>9.2f}" if best_gemm else f"{'':>9}"
         print(

@@ -59,3 +59,8 @@ def test_gemm_steps_run_the_counted_matmuls(peak: ModuleType) -> None:
 def test_shares_split_models_near_evenly(peak: ModuleType) -> None:
     assert peak.shares(5, 2) == [3, 2]
     assert peak.shares(8, 2) == [4, 4]
+
+
+def test_parameter_count_by_hand(peak: ModuleType) -> None:
+    # widths 3-4-2: (3 + 1) * 4 + (4 + 1) * 2 = 26 weights and biases
+    assert peak.parameter_count((3, 4, 2)) == 26
