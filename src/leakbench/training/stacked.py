@@ -128,9 +128,9 @@ def train_stacked(
     )
     keep = np.asarray(keep)
     count = len(keep)
-    split = hooks is None and len(seeds) == count
+    split = hooks is None and keep.ndim == 2 and len(seeds) == count
     if absent is not None and np.shape(absent) != keep.shape:
-        split = False  # one stack, whose check names the bad mask
+        split = False  # one stack, whose checks name the bad argument
     chosen = worker_count(workers, count, resolve_device())
 
     def train_group(part: slice) -> TrainedStack:
