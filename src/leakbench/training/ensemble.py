@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from leakbench.models import build_model, get_architecture
 INPUT_DTYPES = {"float": np.float32, "tokens": np.int64}
 """The array dtype of each kind of input an architecture takes (``Architecture.inputs``)."""
 
+_GLOBAL_RNG = threading.Lock()  # seeded_model seeds torch's global generator
+
 
 def seeded_model(
     *,
@@ -27,9 +30,10 @@ def seeded_model(
     """One freshly initialised model: torch's default initialisation drawn from ``seed``.
 
     Both trainers initialise model k this way, so they start from identical weights. The
-    caller's global torch RNG state is left as it was.
+    caller's global torch RNG state is left as it was. Safe to call from several threads
+    at once (:mod:`~leakbench.training.workers`): one builds at a time.
     """
-    with torch.random.fork_rng(devices=[]):
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build_model(
             arch, input_shape=tuple(input_shape), num_classes=num_classes, **arch_params

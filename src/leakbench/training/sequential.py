@@ -21,6 +21,7 @@ from leakbench.training.config import TrainConfig
 from leakbench.training.device import resolve_device
 from leakbench.training.ensemble import INPUT_DTYPES, StackedModels, seeded_model
 from leakbench.training.optim import make_optimizer, make_schedule
+from leakbench.training.workers import run_groups, worker_count
 
 
 def train_sequential(
@@ -33,11 +34,13 @@ def train_sequential(
     keep: np.ndarray,
     seeds: Sequence[int],
     config: TrainConfig,
+    workers: int | None = None,
 ) -> StackedModels:
     """Train one model per row of ``keep``, one after the other.
 
     Takes and checks the same arguments as :func:`~leakbench.training.stacked.train_stacked`
-    and returns the same (up to floating-point rounding) models.
+    and returns the same (up to floating-point rounding) models. ``workers`` as there:
+    single-thread workers, each training its group of the models one after the other.
     """
     rows = member_rows(x=x, y=y, num_classes=num_classes, keep=keep, seeds=seeds)
     check_image_inputs(augment=config.augment, input_shape=np.shape(x)[1:], key="augment")
@@ -47,8 +50,10 @@ def train_sequential(
     dtype = INPUT_DTYPES[get_architecture(arch).inputs]
     x_t = torch.as_tensor(np.asarray(x, dtype=dtype)).to(device)
     y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
-    trained: list[dict[str, torch.Tensor]] = []
-    for own_rows, seed in zip(map(torch.from_numpy, rows), seeds, strict=True):
+    count = len(rows)
+    chosen = worker_count(workers, count, device)
+
+    def train_one(own_rows: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
         model = seeded_model(
             arch=arch,
             arch_params=arch_params,
@@ -74,7 +79,13 @@ def train_sequential(
                 optimizer.step()
                 if schedule is not None:
                     schedule.step()
-        trained.append({name: p.detach().cpu() for name, p in model.named_parameters()})
+        return {name: p.detach().cpu() for name, p in model.named_parameters()}
+
+    def train_group(part: slice) -> list[dict[str, torch.Tensor]]:
+        pairs = zip(map(torch.from_numpy, rows[part]), seeds[part], strict=True)
+        return [train_one(own_rows, seed) for own_rows, seed in pairs]
+
+    trained = [model for group in run_groups(count, chosen, train_group) for model in group]
     return StackedModels(
         arch=arch,
         arch_params=dict(arch_params),

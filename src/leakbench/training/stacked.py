@@ -48,6 +48,7 @@ from leakbench.training.optim import make_optimizer, make_schedule, model_rates
 from leakbench.training.private import PrivateStep
 from leakbench.training.progress import TrainingProgress
 from leakbench.training.samplers import EpochSampler, PoissonSampler, RaggedEpochSampler
+from leakbench.training.workers import run_groups, worker_count
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def train_stacked(
     engine: str = "auto",
     hooks: Hooks | None = None,
     absent: np.ndarray | None = None,
+    workers: int | None = None,
 ) -> StackedModels:
     """Train one model per row of ``keep``, all K in one stacked computation.
 
@@ -99,6 +101,10 @@ def train_stacked(
             holds but never samples (:func:`~leakbench.training.private.poisson_batches`):
             the add/remove neighbour without them under the calibration of its full row
             (a black-box audit's models without the canary).
+        workers: single-thread workers, each training a contiguous group of the models
+            (:mod:`~leakbench.training.workers`); None for the job's torch thread count.
+            One worker (as always with ``hooks``, which may couple the models, or off
+            the CPU) trains the whole stack with torch's intra-op threads.
 
     Returns:
         The K trained models (parameters on the CPU).
@@ -108,7 +114,8 @@ def train_stacked(
         ConfigError: for bad architecture parameters, a model without records, unequal
             member counts with DP-SGD, a seed count
             that differs from K, labels outside ``[0, num_classes)``, a bad engine, or
-            ``absent`` without DP-SGD or outside ``keep``.
+            ``absent`` without DP-SGD or outside ``keep``, or ``workers`` not None or
+            an integer >= 1.
     """
     input_shape = tuple(np.shape(x)[1:])
     inputs = get_architecture(arch).inputs
@@ -119,19 +126,35 @@ def train_stacked(
         input_shape=input_shape,
         num_classes=num_classes,
     )
-    trained = train_modules(
-        build=lambda seed: build(seed=seed),
-        x=x,
-        y=y,
-        num_classes=num_classes,
-        keep=keep,
-        seeds=seeds,
-        config=config,
-        engine=engine,
-        hooks=hooks,
-        inputs=inputs,
-        absent=absent,
-    )
+    keep = np.asarray(keep)
+    count = len(keep)
+    split = hooks is None and keep.ndim == 2 and len(seeds) == count
+    if absent is not None and np.shape(absent) != keep.shape:
+        split = False  # one stack, whose checks name the bad argument
+    chosen = worker_count(workers, count, resolve_device())
+
+    def train_group(part: slice) -> TrainedStack:
+        return train_modules(
+            build=lambda seed: build(seed=seed),
+            x=x,
+            y=y,
+            num_classes=num_classes,
+            keep=keep[part],
+            seeds=list(seeds)[part],
+            config=config,
+            engine=engine,
+            hooks=hooks,
+            inputs=inputs,
+            absent=None if absent is None else np.asarray(absent)[part],
+        )
+
+    parts = run_groups(count, chosen if split else 1, train_group)
+    trained = parts[0]
+    if len(parts) > 1:
+        trained = TrainedStack(
+            params={name: torch.cat([p.params[name] for p in parts]) for name in trained.params},
+            privacy=trained.privacy,  # the same calibration in every group
+        )
     return StackedModels(
         arch=arch,
         arch_params=dict(arch_params),
