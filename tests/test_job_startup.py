@@ -50,3 +50,39 @@ def test_data_reporting_and_tracking_jobs_import_no_torch_or_sklearn(script):
 @pytest.mark.parametrize("script", ["train_membership.py", "attack_membership.py"])
 def test_training_and_attack_jobs_import_no_sklearn_or_matplotlib(script):
     assert not _heavy_imports(SCRIPTS / script) & {"sklearn", "matplotlib"}
+
+
+def test_a_job_side_workflow_parse_imports_no_torch_or_scipy(tmp_path):
+    """Inside a Slurm allocation every job parses the workflow once more (exec mode remote,
+    as snakemake-executor-plugin-slurm starts it): that parse must not load torch or SciPy,
+    which cost a second each per job (the planning parse, which checks the config across
+    fields, may). The job is the test config's fetch of adult; ``-n`` stops before it runs."""
+    command = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(ROOT / "config/test.yaml"),
+        "--mode",
+        "remote",
+        "--target-jobs",
+        "fetch_data:dataset=adult",
+        "--allowed-rules",
+        "fetch_data",
+        "--cores",
+        "1",
+        "--dry-run",
+        "--quiet",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    loaded = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)$", proc.stderr, re.M))
+    assert "snakemake.workflow" in loaded, proc.stderr[-2000:]  # the probe reads imports
+    assert not loaded & {"torch", "scipy"}, sorted(loaded & {"torch", "scipy"})

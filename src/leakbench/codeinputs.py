@@ -63,14 +63,19 @@ def imported_modules(*, script: Path, src: Path, package: str) -> frozenset[str]
     Returns:
         The dotted names of the modules and packages, each with a file under ``src``.
     """
+    return frozenset(_closure(script=Path(script), src=Path(src), package=package))
+
+
+def _closure(*, script: Path, src: Path, package: str) -> dict[str, Path]:
+    """``{module name: its file}`` for every module :func:`imported_modules` finds."""
     found: dict[str, Path] = {}
-    todo = list(_edges(Path(script), module="__main__", src=Path(src), package=package))
+    todo = list(_edges(script, module="__main__", src=src, package=package))
     while todo:
         name, path = todo.pop()
         if name not in found:
             found[name] = path
-            todo.extend(_edges(path, module=name, src=Path(src), package=package))
-    return frozenset(found)
+            todo.extend(_edges(path, module=name, src=src, package=package))
+    return found
 
 
 _EDGES: dict[tuple, tuple[tuple[str, Path], ...]] = {}
@@ -89,9 +94,9 @@ def _edges(path: Path, *, module: str, src: Path, package: str) -> tuple[tuple[s
 
 
 def library_files(*, script: Path, src: Path, package: str) -> list[Path]:
-    """The source files of the modules :func:`imported_modules` finds, sorted."""
-    names = imported_modules(script=script, src=src, package=package)
-    return sorted(path for name in names if (path := module_file(name=name, src=src)))
+    """The source files of the modules :func:`imported_modules` finds, sorted (each file
+    as the import graph found it: no second lookup per module)."""
+    return sorted(set(_closure(script=Path(script), src=Path(src), package=package).values()))
 
 
 @dataclass(frozen=True)

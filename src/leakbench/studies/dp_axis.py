@@ -17,7 +17,6 @@ from typing import Any
 
 from leakbench.errors import ConfigError, UnknownNameError
 from leakbench.names import NO_DP, CellId, privacy_name
-from leakbench.privacy.settings import DPConfig
 from leakbench.studies.spec import DpAxis, StudySpec
 from leakbench.studies.specs import STUDIES
 
@@ -100,6 +99,10 @@ def check_privacy(config: Mapping[str, Any]) -> None:
             run, a listed cell the study does not have (naming the allowed cells), bad
             white-box audit settings or more canary guesses than canaries.
     """
+    # Imported here, not at module level: the privacy package's import runs SciPy, and a
+    # job-side workflow parse (which imports this module, never calls this check) skips it.
+    from leakbench.privacy.settings import DPConfig
+
     section = config[SECTION]
     for epsilon in section["epsilons"]:
         DPConfig(
