@@ -131,3 +131,33 @@ def test_hooks_keep_the_whole_stack_in_one_worker(two_threads):
     hooks = Hooks(callback=lambda progress: counts.append(len(progress.params["1.weight"])))
     _train(train_stacked, 2, hooks=hooks)
     assert counts and set(counts) == {3}
+
+
+@pytest.mark.parametrize(("dropout", "workers"), [(0.0, 2), (0.5, 1)])
+def test_plain_loop_keeps_models_with_dropout_in_one_worker(
+    monkeypatch, two_threads, dropout, workers
+):
+    """nn.Dropout draws from torch's one global generator, which threads share: two
+    workers would interleave their draws differently from run to run."""
+    import leakbench.training.sequential as sequential
+
+    used = []
+    real = sequential.run_groups
+    monkeypatch.setattr(
+        sequential,
+        "run_groups",
+        lambda count, chosen, train: used.append(chosen) or real(count, chosen, train),
+    )
+    params, shape = ARCHS["mlp"]
+    x, y = random_data(shape, n=24)
+    train_sequential(
+        arch="mlp",
+        arch_params={**params, "dropout": dropout},
+        x=x,
+        y=y,
+        num_classes=CLASSES,
+        keep=np.ones((2, len(y)), dtype=bool),
+        seeds=[1, 2],
+        config=TrainConfig(epochs=1, batch_size=8, lr=0.05),
+    )
+    assert used == [workers]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from leakbench.models import get_architecture
 from leakbench.training.augment import Augmenter, check_image_inputs
@@ -52,6 +53,8 @@ def train_sequential(
     y_t = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)
     count = len(rows)
     chosen = worker_count(workers, count, device)
+    if chosen > 1 and _draws_from_global_rng(arch, arch_params, input_shape, num_classes):
+        chosen = 1  # workers would interleave their draws from the one global generator
 
     def train_one(own_rows: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
         model = seeded_model(
@@ -94,3 +97,15 @@ def train_sequential(
         seeds=seeds,
         params={name: torch.stack([t[name] for t in trained]) for name in trained[0]},
     )
+
+
+def _draws_from_global_rng(
+    arch: str, arch_params: dict[str, Any], input_shape: tuple[int, ...], num_classes: int
+) -> bool:
+    """Whether the model draws from torch's global generator while training: ``nn.Dropout``
+    with p > 0 does, and threads share that generator, so the order in which two workers'
+    draws interleave, and with it the bytes, would change from run to run."""
+    probe = seeded_model(
+        arch=arch, arch_params=arch_params, input_shape=input_shape, num_classes=num_classes, seed=0
+    )
+    return any(isinstance(m, nn.Dropout) and m.p > 0 for m in probe.modules())
