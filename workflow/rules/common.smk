@@ -59,7 +59,14 @@ def imports_of(script):
     declaring the modules as inputs makes a code change re-run the jobs it affects. The
     paths are relative to the working directory (the repository root in normal use), so
     the same results in a checkout at another path keep the same input set.
+
+    Empty in a Snakemake that runs a job inside a cluster allocation (exec mode remote):
+    code inputs only decide whether a job reruns, which the planning Snakemake has
+    decided, and only it records them in the job's metadata; a job's script reads none.
+    The scan is a third of a job-side workflow parse (about 0.3 CPU-s), paid by every job.
     """
+    if workflow.remote_exec:
+        return []
     files = library_files(
         script=ROOT / "workflow/scripts" / script, src=ROOT / "src", package="leakbench"
     )
