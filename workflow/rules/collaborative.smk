@@ -22,6 +22,12 @@ rule simulate_collaborative:
         "../scripts/simulate_collaborative.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_collaborative,
+
+
 rule aggregate_collaborative:
     input:
         code=imports_of("aggregate_collaborative.py"),

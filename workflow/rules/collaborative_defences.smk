@@ -25,6 +25,12 @@ rule simulate_collaborative_defences:
         "../scripts/simulate_collaborative_defences.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_collaborative_defences,
+
+
 rule aggregate_collaborative_defences:
     input:
         code=imports_of("aggregate_collaborative_defences.py"),

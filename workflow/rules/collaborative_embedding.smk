@@ -23,6 +23,12 @@ rule simulate_collaborative_embedding:
         "../scripts/simulate_collaborative_embedding.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_collaborative_embedding,
+
+
 rule aggregate_collaborative_embedding:
     input:
         code=imports_of("aggregate_collaborative_embedding.py"),

@@ -1,6 +1,12 @@
 # fetch_data -> prepare_data: raw files (sha256-verified) to one prepared pool per dataset.
 
 
+# Downloads run on the submitting host: cluster compute nodes often cannot reach the
+# internet, and fetching is light.
+localrules:
+    fetch_data,
+
+
 rule fetch_data:
     input:
         code=imports_of("fetch_data.py"),

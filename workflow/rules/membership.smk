@@ -152,6 +152,12 @@ rule defend_membership:
         "../scripts/defend_membership.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_membership,
+
+
 rule aggregate_membership:
     input:
         code=imports_of("aggregate_membership.py"),

@@ -86,6 +86,12 @@ rule attack_membership_lira:
         "../scripts/attack_membership_lira.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_membership_lira,
+
+
 rule aggregate_membership_lira:
     input:
         code=imports_of("aggregate_membership_lira.py"),

@@ -26,6 +26,12 @@ rule encode_memorisation:
         "../scripts/encode_memorisation.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_memorisation,
+
+
 rule aggregate_memorisation:
     input:
         code=imports_of("aggregate_memorisation.py"),

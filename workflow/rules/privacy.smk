@@ -124,6 +124,12 @@ rule audit_one_run:
     script:
         "../scripts/audit_one_run.py"
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_privacy,
+
+
 rule aggregate_privacy:
     input:
         code=imports_of("aggregate_privacy.py"),

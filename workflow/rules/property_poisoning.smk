@@ -120,6 +120,12 @@ rule attack_property_regression:
         "../scripts/attack_property_regression.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_property_poisoning,
+
+
 rule aggregate_property_poisoning:
     input:
         code=imports_of("aggregate_property_poisoning.py"),

@@ -3,6 +3,12 @@
 PUBLISHED = config["scorecard"]["published"]
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_scorecard,
+
+
 rule aggregate_scorecard:
     input:
         code=imports_of("aggregate_scorecard.py"),

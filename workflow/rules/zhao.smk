@@ -47,6 +47,12 @@ rule attack_zhao:
         "../scripts/attack_zhao.py"
 
 
+# A table job reads small files and ends the DAG: on a cluster it runs on the submitting
+# host as soon as its inputs exist (profiles/slurm says why).
+localrules:
+    aggregate_zhao,
+
+
 rule aggregate_zhao:
     input:
         code=imports_of("aggregate_zhao.py"),
