@@ -8,6 +8,8 @@ Definitions (one row per tool and shape):
     model-samples/s     = model-samples / wall (end to end: process start, imports, training,
                           querying, attack)
     train GFLOP/s       = model-samples * FLOPs per model-sample / training seconds
+    train % of peak     = train GFLOP/s / matmul rate (training alone at the compute limit:
+                          1.0)
     % of peak           = model-samples * FLOPs per model-sample / wall / matmul rate: the
                           share of the whole run the machine's matmul rate would need to do
                           the training FLOPs (1.0 = the compute limit, end to end)
@@ -69,6 +71,7 @@ class Row:
     outcome: Outcome
     samples_per_s: float
     train_gflops: float
+    train_peak_share: float
     peak_share: float
     leakbench_speedup: float
 
@@ -78,6 +81,7 @@ class Row:
             **asdict(self.outcome),
             "model_samples_per_s": self.samples_per_s,
             "train_gflops": self.train_gflops,
+            "train_peak_share": self.train_peak_share,
             "peak_share": self.peak_share,
             "leakbench_speedup": self.leakbench_speedup,
         }
@@ -102,6 +106,7 @@ def rows(*, outcomes: list[Outcome], work: Work, matmul_gflops: float) -> list[R
             outcome=o,
             samples_per_s=work.samples / o.wall_s,
             train_gflops=flops / o.train_s / 1e9,
+            train_peak_share=flops / o.train_s / (matmul_gflops * 1e9),
             peak_share=flops / o.wall_s / (matmul_gflops * 1e9),
             leakbench_speedup=o.wall_s / ours[0].wall_s,
         )
@@ -110,8 +115,8 @@ def rows(*, outcomes: list[Outcome], work: Work, matmul_gflops: float) -> list[R
 
 
 HEADER = (
-    f"{'shape':<20}{'tool':<11}{'wall s':>8}{'train s':>9}{'attack s':>9}"
-    f"{'Ms/s':>8}{'GFLOP/s':>9}{'% peak':>8}{'AUC':>7}{'lb x':>7}"
+    f"{'shape':<24}{'tool':<11}{'wall s':>8}{'train s':>9}{'attack s':>9}"
+    f"{'Ms/s':>8}{'GFLOP/s':>9}{'train %':>8}{'% peak':>8}{'AUC':>7}{'lb x':>7}"
 )
 
 
@@ -119,7 +124,8 @@ def format_row(row: Row) -> str:
     """One table line; ``lb x`` is the tool's wall time over leakbench's."""
     o = row.outcome
     return (
-        f"{o.shape:<20}{o.tool:<11}{o.wall_s:>8.1f}{o.train_s:>9.1f}{o.attack_s:>9.1f}"
-        f"{row.samples_per_s / 1e6:>8.3f}{row.train_gflops:>9.1f}{100 * row.peak_share:>7.1f}%"
+        f"{o.shape:<24}{o.tool:<11}{o.wall_s:>8.1f}{o.train_s:>9.1f}{o.attack_s:>9.1f}"
+        f"{row.samples_per_s / 1e6:>8.3f}{row.train_gflops:>9.1f}"
+        f"{100 * row.train_peak_share:>7.1f}%{100 * row.peak_share:>7.1f}%"
         f"{o.auc:>7.3f}{row.leakbench_speedup:>7.2f}"
     )
