@@ -21,6 +21,7 @@ from leakbench.errors import ConfigError
 from leakbench.training.augment import Augmenter
 from leakbench.training.engine import Engine
 from leakbench.training.hooks import Hooks, Progress
+from leakbench.training.optim import CosineSchedule, Optimizer
 from leakbench.training.private import PrivateStep, add_noise
 from leakbench.training.samplers import Batch, Sampler
 
@@ -29,7 +30,7 @@ def train_loop(
     *,
     engine: Engine,
     flat: torch.Tensor,
-    optimizer: torch.optim.Optimizer,
+    optimizer: Optimizer,
     x: torch.Tensor,
     y: torch.Tensor,
     rows: torch.Tensor,
@@ -37,7 +38,7 @@ def train_loop(
     sampler: Sampler,
     hooks: Hooks,
     private: PrivateStep | None,
-    schedule: torch.optim.lr_scheduler.LRScheduler | None = None,
+    schedule: CosineSchedule | None = None,
     rates: Callable[[int], torch.Tensor] | None = None,
     augment: Augmenter | None = None,
 ) -> None:
