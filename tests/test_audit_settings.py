@@ -29,20 +29,14 @@ from leakbench.studies.audit_settings import (
 class _Cell(AuditSettings):
     section = "toy"
 
-    model: str = "logreg"
-    records: int = 3
-    batch_size: int = 1
-    epochs: int = 2
-    lr: float = 0.1
     trials: int = 8
     held_out: int = 1
 
     def checks(self) -> tuple[Check, ...]:
-        return (
-            *training_checks(self),
-            even_check(self, "trials", 8),
-            integer_check(self, "held_out", 1),
-        )
+        return (even_check(self, "trials", 8), integer_check(self, "held_out", 1))
+
+
+TRAINING = {"model": "logreg", "records": 3, "batch_size": 1, "epochs": 2, "lr": 0.1}
 
 
 @pytest.mark.parametrize("value", [0, -3, 2.0, True, None, "2"])
@@ -87,38 +81,43 @@ def test_checks_name_key_verdict_and_what_is_allowed(check: Check, expected: Che
         ("batch_size", 1.5, "an integer >= 1"),
         ("epochs", False, "an integer >= 1"),
         ("lr", math.nan, "a finite number > 0"),
-        ("trials", 9, "an even integer >= 8"),
-        ("held_out", -1, "an integer >= 1"),
     ],
 )
-def test_each_check_refuses_its_bad_value(key: str, value: object, allowed: str) -> None:
+def test_each_training_check_refuses_its_bad_value(key: str, value: object, allowed: str) -> None:
+    settings = Values(**{**TRAINING, key: value})
     with pytest.raises(ConfigError) as refused:
-        _Cell(**{key: value})
+        refuse_failed(section="toy", settings=settings, checks=training_checks(settings))
     assert str(refused.value) == f"privacy.toy.{key}: {value!r} is not allowed; allowed: {allowed}"
 
 
-def test_training_checks_pass_a_good_cell() -> None:
-    assert all(ok for _, ok, _ in training_checks(_Cell()))
-    assert [key for key, _, _ in training_checks(_Cell())] == [
-        "model", "records", "batch_size", "epochs", "lr"
-    ]  # fmt: skip
+def test_training_checks_pass_a_good_cell_in_order() -> None:
+    checks = training_checks(Values(**TRAINING))
+    assert [key for key, _, _ in checks] == list(TRAINING)
+    assert all(ok for _, ok, _ in checks)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [("trials", 9, "an even integer >= 8"), ("held_out", -1, "an integer >= 1")],
+)
+def test_a_cell_refuses_a_bad_value_on_construction(key: str, value: int, allowed: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _Cell(**{key: value})
+    assert str(refused.value) == f"privacy.toy.{key}: {value} is not allowed; allowed: {allowed}"
 
 
 def test_refuse_failed_refuses_the_first_failed_check() -> None:
-    cell = _Cell()
+    settings = Values(**TRAINING)
     checks = [("records", True, "a"), ("epochs", False, "b"), ("lr", False, "c")]
     with pytest.raises(ConfigError, match=r"^privacy\.s\.epochs: 2 is not allowed; allowed: b$"):
-        refuse_failed(section="s", settings=cell, checks=checks)
-    refuse_failed(section="s", settings=cell, checks=[("records", True, "a")])
+        refuse_failed(section="s", settings=settings, checks=checks)
+    refuse_failed(section="s", settings=settings, checks=[("records", True, "a")])
 
 
 def test_from_mapping_builds_the_cell_and_refuses_unknown_keys() -> None:
-    assert _Cell.from_mapping({"records": 5}) == _Cell(records=5)
+    assert _Cell.from_mapping({"trials": 10}) == _Cell(trials=10)
     with pytest.raises(ConfigError) as refused:
-        _Cell.from_mapping({"records": 5, "zeta": 1, "alpha": 2})
-    assert str(refused.value) == (
-        "privacy.toy: 'alpha' is not allowed; allowed: "
-        "model, records, batch_size, epochs, lr, trials, held_out"
-    )
+        _Cell.from_mapping({"trials": 10, "zeta": 1, "alpha": 2})
+    assert str(refused.value) == "privacy.toy: 'alpha' is not allowed; allowed: trials, held_out"
     with pytest.raises(ConfigError, match=r"privacy\.toy\.trials: 4 is not allowed"):
         _Cell.from_mapping({"trials": 4})
