@@ -30,7 +30,6 @@ shows what the black-box view loses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -49,11 +48,12 @@ from leakbench.privacy import (
 )
 from leakbench.seeding import derive_seed
 from leakbench.studies.audit_settings import (
-    AUDIT_MODELS,
-    from_mapping,
-    int_at_least,
-    positive,
-    refuse_failed,
+    AuditSettings,
+    Check,
+    even_check,
+    integer_check,
+    positive_check,
+    training_checks,
 )
 from leakbench.training import TrainConfig, predict_logits, train_stacked
 
@@ -61,7 +61,7 @@ CANARY_LABEL = 0  # the canary record's label
 
 
 @dataclass(frozen=True)
-class BlackBoxCell:
+class BlackBoxCell(AuditSettings):
     """The black-box audit cell's settings (config section ``privacy.blackbox``; the
     dataset and model are ``privacy.audit``'s).
 
@@ -82,6 +82,8 @@ class BlackBoxCell:
         ConfigError: naming the key ``privacy.blackbox.<key>``, its value and what is allowed.
     """
 
+    section = "blackbox"
+
     dataset: str
     model: str = "logreg"
     records: int = 3
@@ -93,28 +95,14 @@ class BlackBoxCell:
     repeats: int = 11
     held_out: int = 100000
 
-    def __post_init__(self) -> None:
-        checks = (
-            ("model", self.model in AUDIT_MODELS, ", ".join(AUDIT_MODELS)),
-            ("records", int_at_least(self.records, 1), "an integer >= 1"),
-            ("batch_size", int_at_least(self.batch_size, 1), "an integer >= 1"),
-            ("epochs", int_at_least(self.epochs, 1), "an integer >= 1"),
-            ("lr", positive(self.lr), "a finite number > 0"),
-            (
-                "trials",
-                int_at_least(self.trials, 8) and self.trials % 2 == 0,
-                "an even integer >= 8",
-            ),
-            ("canary_value", positive(self.canary_value), "a finite number > 0"),
-            ("repeats", int_at_least(self.repeats, 1), "an integer >= 1"),
-            ("held_out", int_at_least(self.held_out, 1), "an integer >= 1"),
+    def checks(self) -> tuple[Check, ...]:
+        return (
+            *training_checks(self),
+            even_check(self, "trials", 8),
+            positive_check(self, "canary_value"),
+            integer_check(self, "repeats", 1),
+            integer_check(self, "held_out", 1),
         )
-        refuse_failed(section="blackbox", settings=self, checks=checks)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> BlackBoxCell:
-        """From the config mapping; unknown keys are refused."""
-        return from_mapping(cls, section="blackbox", values=values)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ the exact mechanism, median bound.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -47,12 +46,12 @@ from leakbench.privacy import (
     one_run_lower_bound,
 )
 from leakbench.seeding import derive_seed
-from leakbench.studies.audit_settings import from_mapping, int_at_least, refuse_failed
+from leakbench.studies.audit_settings import AuditSettings, Check, int_at_least, integer_check
 from leakbench.studies.whitebox_audit import AuditCell, canary_trajectories
 
 
 @dataclass(frozen=True)
-class OneRunCell:
+class OneRunCell(AuditSettings):
     """The one-run audit's settings (config section ``privacy.one_run``; the cell is
     ``privacy.audit``'s).
 
@@ -68,6 +67,8 @@ class OneRunCell:
         ConfigError: naming the key ``privacy.one_run.<key>``, its value and what is allowed.
     """
 
+    section = "one_run"
+
     canaries: int = 5000
     k_plus: tuple[int, ...] = (50, 100, 250, 500, 1000, 1500, 2500)
     k_minus: tuple[int, ...] = (0, 50, 100, 250, 500, 1000, 1500, 2500)
@@ -77,10 +78,13 @@ class OneRunCell:
     def __post_init__(self) -> None:
         object.__setattr__(self, "k_plus", tuple(self.k_plus))
         object.__setattr__(self, "k_minus", tuple(self.k_minus))
+        super().__post_init__()
+
+    def checks(self) -> tuple[Check, ...]:
         counts_ok = _counts(self.k_plus) and _counts(self.k_minus)
         largest = max(self.k_plus) + max(self.k_minus) if counts_ok else 0
-        checks = (
-            ("canaries", int_at_least(self.canaries, 2), "an integer >= 2"),
+        return (
+            integer_check(self, "canaries", 2),
             ("k_plus", _counts(self.k_plus), "a non-empty list of integers >= 0"),
             ("k_minus", _counts(self.k_minus), "a non-empty list of integers >= 0"),
             (
@@ -88,15 +92,9 @@ class OneRunCell:
                 not counts_ok or 0 < largest <= self.canaries,
                 f"a list whose largest plus k_plus' largest is in 1..canaries ({self.canaries})",
             ),
-            ("held_out", int_at_least(self.held_out, 1), "an integer >= 1"),
-            ("repeats", int_at_least(self.repeats, 1), "an integer >= 1"),
+            integer_check(self, "held_out", 1),
+            integer_check(self, "repeats", 1),
         )
-        refuse_failed(section="one_run", settings=self, checks=checks)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> OneRunCell:
-        """From the config mapping; unknown keys are refused."""
-        return from_mapping(cls, section="one_run", values=values)
 
 
 @dataclass(frozen=True)

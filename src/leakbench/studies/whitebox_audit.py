@@ -31,7 +31,6 @@ it claims is caught.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -53,11 +52,12 @@ from leakbench.privacy import (
 )
 from leakbench.seeding import derive_seed
 from leakbench.studies.audit_settings import (
-    AUDIT_MODELS,
-    from_mapping,
-    int_at_least,
+    AuditSettings,
+    Check,
+    even_check,
+    integer_check,
     positive,
-    refuse_failed,
+    training_checks,
 )
 from leakbench.training import TrainConfig, seeded_model, train_stacked
 from leakbench.training.dirac import DiracCanary
@@ -66,7 +66,7 @@ CONFIDENCE = 0.95  # of every reported bound (the audits' default)
 
 
 @dataclass(frozen=True)
-class AuditCell:
+class AuditCell(AuditSettings):
     """The white-box audit cell's settings (config section ``privacy.audit``).
 
     Attributes:
@@ -86,6 +86,8 @@ class AuditCell:
         ConfigError: naming the key ``privacy.audit.<key>``, its value and what is allowed.
     """
 
+    section = "audit"
+
     dataset: str
     model: str = "logreg"
     records: int = 4
@@ -97,28 +99,14 @@ class AuditCell:
     repeats: int = 11
     held_out: int = 100000
 
-    def __post_init__(self) -> None:
-        checks = (
-            ("model", self.model in AUDIT_MODELS, ", ".join(AUDIT_MODELS)),
-            ("records", int_at_least(self.records, 1), "an integer >= 1"),
-            ("batch_size", int_at_least(self.batch_size, 1), "an integer >= 1"),
-            ("epochs", int_at_least(self.epochs, 1), "an integer >= 1"),
-            ("lr", positive(self.lr), "a finite number > 0"),
-            (
-                "trials",
-                int_at_least(self.trials, 4) and self.trials % 2 == 0,
-                "an even integer >= 4",
-            ),
+    def checks(self) -> tuple[Check, ...]:
+        return (
+            *training_checks(self),
+            even_check(self, "trials", 4),
             ("canary_norm", positive(self.canary_norm) and self.canary_norm > 1, "a number > 1"),
-            ("repeats", int_at_least(self.repeats, 1), "an integer >= 1"),
-            ("held_out", int_at_least(self.held_out, 1), "an integer >= 1"),
+            integer_check(self, "repeats", 1),
+            integer_check(self, "held_out", 1),
         )
-        refuse_failed(section="audit", settings=self, checks=checks)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> AuditCell:
-        """From the config mapping; unknown keys are refused."""
-        return from_mapping(cls, section="audit", values=values)
 
 
 @dataclass(frozen=True)

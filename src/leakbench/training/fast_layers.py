@@ -10,7 +10,7 @@ backward kernels that autograd calls.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -63,12 +63,21 @@ class StackedFlatten(StackedLayer):
         return grad.transpose(1, 2).reshape(shape)
 
 
-@register_stacked_layer(nn.ReLU)
-class StackedReLU(StackedLayer):
-    """ReLU, elementwise in any layout (in place on an activation this pass computed)."""
+class _StackedActivation(StackedLayer):
+    """An activation without parameters, elementwise in any layout: in place on an
+    activation this pass computed, out of place on one it was given; its output is saved,
+    and the backward pass is ``grad * f'(z)`` written from that output.
+
+    A subclass names three functions: ``in_place`` and ``out_of_place`` (f) and
+    ``backward_of_output`` (``(grad, f(z)) -> grad * f'(z)``).
+    """
+
+    in_place: Callable[[torch.Tensor], torch.Tensor]
+    out_of_place: Callable[[torch.Tensor], torch.Tensor]
+    backward_of_output: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
     def forward(self, layer: nn.Module, params: _Params, flow: Flow) -> Any:
-        flow.h = torch.relu_(flow.h) if flow.owned else torch.relu(flow.h)
+        flow.h = self.in_place(flow.h) if flow.owned else self.out_of_place(flow.h)
         return flow.h
 
     def backward(
@@ -80,27 +89,29 @@ class StackedReLU(StackedLayer):
         grad: torch.Tensor,
         step: BackwardStep,
     ) -> torch.Tensor:
-        return torch.ops.aten.threshold_backward(grad, saved, 0)  # 1[relu(z) > 0]
+        return self.backward_of_output(grad, saved)
+
+
+def _relu_backward(grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    return torch.ops.aten.threshold_backward(grad, out, 0)  # 1[relu(z) > 0]
+
+
+@register_stacked_layer(nn.ReLU)
+class StackedReLU(_StackedActivation):
+    """ReLU; ``d relu(z) / dz = 1[relu(z) > 0]``."""
+
+    in_place = staticmethod(torch.relu_)
+    out_of_place = staticmethod(torch.relu)
+    backward_of_output = staticmethod(_relu_backward)
 
 
 @register_stacked_layer(nn.Tanh)
-class StackedTanh(StackedLayer):
-    """Tanh, elementwise in any layout; ``d tanh(z) / dz = 1 - tanh(z)^2``."""
+class StackedTanh(_StackedActivation):
+    """Tanh; ``d tanh(z) / dz = 1 - tanh(z)^2``."""
 
-    def forward(self, layer: nn.Module, params: _Params, flow: Flow) -> Any:
-        flow.h = torch.tanh_(flow.h) if flow.owned else torch.tanh(flow.h)
-        return flow.h
-
-    def backward(
-        self,
-        layer: nn.Module,
-        params: _Params,
-        grads: _Params,
-        saved: Any,
-        grad: torch.Tensor,
-        step: BackwardStep,
-    ) -> torch.Tensor:
-        return torch.ops.aten.tanh_backward(grad, saved)
+    in_place = staticmethod(torch.tanh_)
+    out_of_place = staticmethod(torch.tanh)
+    backward_of_output = staticmethod(torch.ops.aten.tanh_backward)
 
 
 @register_stacked_layer(nn.Linear)
