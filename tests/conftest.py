@@ -31,6 +31,20 @@ ARCHS = {
 CLASSES = 3
 
 
+def loaded_modules(code: str, modules: tuple[str, ...]) -> set[str]:
+    """Those of ``modules`` a fresh interpreter has loaded after running ``code`` (with
+    this checkout's ``src`` on its path)."""
+    probe = "\n".join([code, "import sys", f"print(*(m for m in {modules!r} if m in sys.modules))"])
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
 def random_data(shape: tuple[int, ...], n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` records of ``shape`` uniform in [0, 1) (float32) and labels in range(CLASSES)."""
     rng = np.random.default_rng(seed)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import loaded_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow/scripts"
@@ -20,15 +21,7 @@ HEAVY = ("torch", "sklearn", "matplotlib")
 def _heavy_imports(script: Path) -> set[str]:
     """The packages of :data:`HEAVY` a fresh interpreter loads running the adapter's imports."""
     lines = [line for line in script.read_text().splitlines() if re.match(r"(from|import) ", line)]
-    probe = "\n".join([*lines, "import sys", f"print(*(m for m in {HEAVY!r} if m in sys.modules))"])
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return set(out.stdout.split())
+    return loaded_modules("\n".join(lines), HEAVY)
 
 
 @pytest.mark.parametrize(
