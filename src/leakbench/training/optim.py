@@ -27,13 +27,15 @@ class Optimizer(Protocol):
 
     def step(self) -> Any: ...
 
+    def zero_grad(self) -> None: ...
+
 
 class FusedAdam:
     """Adam (Kingma and Ba 2015, Algorithm 1) with coupled L2 weight decay, one fused pass
     over each tensor: ``torch._fused_adam_``, the kernel of ``torch.optim.Adam(fused=True)``,
     called as that optimiser calls it (state created at a parameter's first gradient, a
     float32 step count per parameter, betas (0.9, 0.999), eps 1e-8), so the two give the
-    same bytes (``tests/test_training.py`` checks it step by step).
+    same bytes (``tests/test_optim.py`` checks it step by step).
 
     With gradient g_t, step t and moments m, v (zero at t = 0), one step is
     ``g_t += wd * theta``; ``m = b1 m + (1 - b1) g_t``; ``v = b2 v + (1 - b2) g_t^2``;
@@ -57,9 +59,9 @@ class FusedAdam:
         for i in live:
             if i not in self.state:
                 p = self.params[i]
-                zeros = torch.zeros((), dtype=torch.float32, device=p.device)
+                count = torch.zeros((), dtype=torch.float32, device=p.device)
                 moments = torch.zeros_like(p, memory_format=torch.preserve_format)
-                self.state[i] = (zeros, moments, torch.zeros_like(moments))
+                self.state[i] = (count, moments, torch.zeros_like(moments))
         steps = [self.state[i][0] for i in live]
         with torch.no_grad():
             torch._foreach_add_(steps, 1)
@@ -81,15 +83,10 @@ class FusedAdam:
                 found_inf=None,
             )
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Drop (or zero) every parameter's gradient."""
+    def zero_grad(self) -> None:
+        """Drop every parameter's gradient (the next backward pass writes it anew)."""
         for p in self.params:
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.zero_()
+            p.grad = None
 
 
 def make_optimizer(params: Iterable[torch.Tensor], config: TrainConfig) -> Optimizer:

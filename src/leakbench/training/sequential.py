@@ -77,7 +77,7 @@ def train_sequential(
                 if augment is not None:
                     xb = augment(xb[None], torch.ones(1, len(idx), dtype=torch.bool))[0]
                 loss = F.cross_entropy(model(xb), y_t.index_select(0, idx))
-                optimizer.zero_grad(set_to_none=True)
+                optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 if schedule is not None:
